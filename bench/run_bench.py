@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""``make bench``: speed of the pieces the robot loop depends on, against targets or peers.
+
+Each benchmark is measured in this run next to what it is compared with (a target from the
+issues, or a peer implementation timed in the same process), printed as a table and written to
+``bench/results.json``. Timings on shared machines are noisy: each value is the best of
+``--repeats`` runs.
+
+    python bench/run_bench.py --out bench/results.json [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import struct
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from xai_core.pointcloud2 import array_to_cloud_buffer, cloud_to_array, pack_rgb, xyz_rgb_dtype
+from xai_sim.bench import measure_steps_per_second
+
+
+def best_time(fn: Callable[[], object], repeats: int) -> float:
+    """Smallest wall time of ``repeats`` calls (seconds)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_simulator(repeats: int, n_steps: int) -> list[dict]:
+    """Simulator steps/s, single thread, random actions with auto-reset."""
+    results = []
+    for width, height, target in [(84, 84, 3000.0), (640, 480, None)]:
+        rate = max(
+            measure_steps_per_second(width, height, n_steps=n_steps, seed=i) for i in range(repeats)
+        )
+        results.append(
+            {
+                "name": f"sim steps/s {width}x{height} (semantic + depth)",
+                "value": round(rate, 1),
+                "unit": "steps/s",
+                "compared_with": f">= {target:.0f} steps/s (issue #2 target)" if target else "-",
+                "ok": None if target is None else bool(rate >= target),
+            }
+        )
+    return results
+
+
+class _Field:
+    def __init__(self, name: str, offset: int, datatype: int, count: int = 1) -> None:
+        self.name, self.offset, self.datatype, self.count = name, offset, datatype, count
+
+
+class _Cloud:
+    """A PointCloud2 stand-in (same attributes) so the benchmark needs no ROS install."""
+
+
+def bench_pointcloud2(repeats: int) -> list[dict]:
+    """640x480 attention cloud: our structured-array codec vs. a struct.iter_unpack peer."""
+    n = 640 * 480
+    points = np.zeros(n, dtype=xyz_rgb_dtype(("attention",)))
+    rng = np.random.default_rng(0)
+    points["x"], points["y"], points["z"] = rng.random((3, n), dtype=np.float32)
+    points["rgb"] = pack_rgb(rng.integers(0, 255, (n, 3), dtype=np.uint8))
+    buffer = array_to_cloud_buffer(points)
+    msg = _Cloud()
+    msg.height, msg.width = buffer.height, buffer.width
+    msg.fields = [_Field(f.name, f.offset, f.datatype, f.count) for f in buffer.fields]
+    msg.is_bigendian, msg.point_step, msg.row_step = False, buffer.point_step, buffer.row_step
+    msg.data = buffer.data
+
+    pack_s = best_time(lambda: array_to_cloud_buffer(points), repeats)
+    read_s = best_time(lambda: np.asarray(cloud_to_array(msg)["z"]).sum(), repeats)
+    peer_s = best_time(lambda: sum(p[2] for p in struct.iter_unpack("<5f", msg.data)), 1)
+    return [
+        {
+            "name": "PointCloud2 pack 640x480 x,y,z,rgb,attention",
+            "value": round(pack_s * 1e3, 2),
+            "unit": "ms",
+            "compared_with": "< 33 ms (one 30 Hz frame)",
+            "ok": bool(pack_s < 0.033),
+        },
+        {
+            "name": "PointCloud2 read 640x480 + sum z",
+            "value": round(read_s * 1e3, 3),
+            "unit": "ms",
+            "compared_with": f"struct.iter_unpack peer: {peer_s * 1e3:.0f} ms",
+            "ok": bool(read_s < peer_s),
+        },
+    ]
+
+
+def print_table(results: list[dict]) -> None:
+    """Print results as a fixed-width table."""
+    rows = [("benchmark", "value", "compared with", "ok")]
+    for r in results:
+        ok = "-" if r["ok"] is None else ("yes" if r["ok"] else "NO")
+        rows.append((r["name"], f"{r['value']} {r['unit']}", r["compared_with"], ok))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for i, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="run the project's benchmarks")
+    parser.add_argument("--out", default="bench/results.json")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
+    args = parser.parse_args()
+    n_steps = 300 if args.quick else 3000
+    results = bench_simulator(args.repeats, n_steps) + bench_pointcloud2(args.repeats)
+    print_table(results)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "results": results,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

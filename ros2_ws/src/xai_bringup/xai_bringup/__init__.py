@@ -1,0 +1,1 @@
+"""Launch files and configuration of the explainable HSR stack (data only)."""

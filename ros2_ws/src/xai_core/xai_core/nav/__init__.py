@@ -1,0 +1,1 @@
+"""Navigation: discrete action contract and (later) the AQT / sketch-AQT policies."""

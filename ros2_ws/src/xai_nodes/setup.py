@@ -1,0 +1,28 @@
+"""xai_nodes: thin rclpy nodes; each converts messages <-> numpy and calls xai_core / xai_sim."""
+
+from setuptools import find_packages, setup
+
+package_name = "xai_nodes"
+
+setup(
+    name=package_name,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{package_name}"]),
+        (f"share/{package_name}", ["package.xml"]),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="XAI Robotics Team",
+    maintainer_email="xai-robotics@toyota-hsr-lab.org",
+    description="rclpy nodes of the explainable HSR stack",
+    license="Apache-2.0",
+    entry_points={
+        "console_scripts": [
+            "sim_node = xai_nodes.sim_node:main",
+            "scripted_driver_node = xai_nodes.scripted_driver_node:main",
+            "demo_recorder_node = xai_nodes.demo_recorder_node:main",
+        ],
+    },
+)

@@ -1,0 +1,67 @@
+"""Fixtures for tests that start real node processes and talk to them over (local) DDS."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+
+from xai_core.process_graph import NodeProcess, start_node
+
+class Probe:
+    """An in-process rclpy node for a test, with a helper that spins until a condition holds."""
+
+    def __init__(self) -> None:
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.node = Node("test_probe", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+
+    def spin_until(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
+        """Spin callbacks until ``predicate()`` is true or ``timeout_s`` passes."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            self.executor.spin_once(timeout_sec=0.05)
+        return predicate()
+
+    def spin_for(self, seconds: float) -> None:
+        """Spin callbacks for ``seconds``."""
+        self.spin_until(lambda: False, seconds)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+@pytest.fixture
+def probe() -> Iterator[Probe]:
+    p = Probe()
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def launch(tmp_path) -> Iterator[Callable[..., NodeProcess]]:
+    """Start node processes (logs under tmp_path); all are stopped at teardown."""
+    started: list[NodeProcess] = []
+
+    def _launch(executable: str, **kwargs) -> NodeProcess:
+        process = start_node(
+            "xai_nodes", executable, dict(os.environ), log_dir=tmp_path / "logs", **kwargs
+        )
+        started.append(process)
+        return process
+
+    yield _launch
+    for process in started:
+        process.stop()

@@ -1,0 +1,142 @@
+"""Build and read ROS messages from/to the numpy types of xai_core (the only place that does).
+
+Pixel and point layouts are handled by ``xai_core.images`` / ``xai_core.pointcloud2``; this
+module only moves their buffers in and out of message objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Pose, PoseStamped
+from nav_msgs.msg import Odometry, Path
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
+from std_msgs.msg import Header
+
+from xai_core.geometry import quaternion_to_yaw, yaw_to_quaternion
+from xai_core.images import array_to_image_buffer
+from xai_core.pointcloud2 import array_to_cloud_buffer
+
+
+def header(stamp: Time, frame_id: str) -> Header:
+    """A header with ``stamp`` and ``frame_id``."""
+    return Header(stamp=stamp, frame_id=frame_id)
+
+
+def image_msg(pixels: np.ndarray, encoding: str, msg_header: Header) -> Image:
+    """``sensor_msgs/Image`` from an ``(H, W)`` / ``(H, W, C)`` array (see xai_core.images)."""
+    buffer = array_to_image_buffer(pixels, encoding)
+    msg = Image(
+        header=msg_header,
+        height=buffer.height,
+        width=buffer.width,
+        encoding=buffer.encoding,
+        is_bigendian=buffer.is_bigendian,
+        step=buffer.step,
+    )
+    msg.data = buffer.data
+    return msg
+
+
+def cloud_msg(points: np.ndarray, msg_header: Header, is_dense: bool = False) -> PointCloud2:
+    """``sensor_msgs/PointCloud2`` from a structured array (see xai_core.pointcloud2)."""
+    buffer = array_to_cloud_buffer(points, is_dense=is_dense)
+    msg = PointCloud2(
+        header=msg_header,
+        height=buffer.height,
+        width=buffer.width,
+        is_bigendian=buffer.is_bigendian,
+        point_step=buffer.point_step,
+        row_step=buffer.row_step,
+        is_dense=buffer.is_dense,
+        fields=[
+            PointField(name=f.name, offset=f.offset, datatype=f.datatype, count=f.count)
+            for f in buffer.fields
+        ],
+    )
+    msg.data = buffer.data
+    return msg
+
+
+def camera_info_msg(K: np.ndarray, width: int, height: int, msg_header: Header) -> CameraInfo:
+    """Distortion-free pinhole ``CameraInfo`` for intrinsics ``K`` (3x3, pixels)."""
+    K = np.asarray(K, dtype=np.float64)
+    projection = np.zeros((3, 4))
+    projection[:, :3] = K
+    return CameraInfo(
+        header=msg_header,
+        width=int(width),
+        height=int(height),
+        distortion_model="plumb_bob",
+        d=[0.0] * 5,
+        k=K.reshape(-1).tolist(),
+        r=np.eye(3).reshape(-1).tolist(),
+        p=projection.reshape(-1).tolist(),
+    )
+
+
+def pose(x: float, y: float, yaw: float) -> Pose:
+    """Planar pose (z = 0) with heading ``yaw`` (radians, counter-clockwise from +x)."""
+    msg = Pose()
+    msg.position.x, msg.position.y = float(x), float(y)
+    qx, qy, qz, qw = yaw_to_quaternion(float(yaw))
+    msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w = qx, qy, qz, qw
+    return msg
+
+
+def pose_stamped(x: float, y: float, yaw: float, msg_header: Header) -> PoseStamped:
+    """``PoseStamped`` of a planar pose."""
+    return PoseStamped(header=msg_header, pose=pose(x, y, yaw))
+
+
+def pose_to_xyyaw(msg: Pose) -> tuple[float, float, float]:
+    """``(x, y, yaw)`` of a Pose (roll and pitch ignored)."""
+    q = msg.orientation
+    return msg.position.x, msg.position.y, quaternion_to_yaw(q.x, q.y, q.z, q.w)
+
+
+def odometry_msg(
+    x: float,
+    y: float,
+    yaw: float,
+    msg_header: Header,
+    child_frame_id: str,
+    linear_x: float = 0.0,
+    angular_z: float = 0.0,
+) -> Odometry:
+    """``nav_msgs/Odometry`` of a planar pose and body-frame velocity."""
+    msg = Odometry(header=msg_header, child_frame_id=child_frame_id)
+    msg.pose.pose = pose(x, y, yaw)
+    msg.twist.twist.linear.x = float(linear_x)
+    msg.twist.twist.angular.z = float(angular_z)
+    return msg
+
+
+def path_msg(points_xy: np.ndarray, msg_header: Header) -> Path:
+    """``nav_msgs/Path`` through ``(N, 2)`` points (metres); each pose faces the next point."""
+    points_xy = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
+    headings = _headings(points_xy)
+    return Path(
+        header=msg_header,
+        poses=[
+            pose_stamped(px, py, yaw, msg_header)
+            for (px, py), yaw in zip(points_xy.tolist(), headings, strict=False)
+        ],
+    )
+
+
+def path_to_xy(msg: Path) -> np.ndarray:
+    """``(N, 2)`` float64 positions of a Path."""
+    return np.array(
+        [[p.pose.position.x, p.pose.position.y] for p in msg.poses], dtype=np.float64
+    ).reshape(-1, 2)
+
+
+def _headings(points_xy: np.ndarray) -> Sequence[float]:
+    if len(points_xy) < 2:
+        return [0.0] * len(points_xy)
+    deltas = np.diff(points_xy, axis=0)
+    yaws = np.arctan2(deltas[:, 1], deltas[:, 0])
+    return [*yaws.tolist(), float(yaws[-1])]

@@ -1,0 +1,82 @@
+"""scripted_driver_node: follows the current sub-goal (/goal) with a scripted controller.
+
+The stand-in for the learned policy until it lands: for every odometry message it chooses one
+of stop / forward / left / right with ``xai_sim.ScriptedDriver``, publishes it on /cmd_vel, and
+publishes an ``ActionDecision`` (no Q-values, no attention) stamped like the odometry.
+"""
+
+from __future__ import annotations
+
+import math
+
+from geometry_msgs.msg import PoseStamped, Twist
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+
+from xai_core.geometry import wrap_angle
+from xai_core.nav.actions import ACTION_NAMES, TwistMapping, action_to_twist
+from xai_interfaces.msg import ActionDecision
+from xai_nodes.conversions import pose_to_xyyaw
+from xai_nodes.params import reject_unknown_overrides
+from xai_nodes.qos import COMMAND, LATCHED, SENSOR
+from xai_nodes.runner import run_node
+from xai_sim import ScriptedDriver
+
+
+class ScriptedDriverNode(Node):
+    """Turn toward the sub-goal, then drive to it (parameters and topics: README)."""
+
+    def __init__(self) -> None:
+        super().__init__("scripted_driver_node")
+        turn_angle_deg = self.declare_parameter("turn_angle_deg", 30.0).value
+        self.mapping = TwistMapping(
+            linear_speed_mps=self.declare_parameter("linear_speed_mps", 0.25).value,
+            angular_speed_radps=self.declare_parameter("angular_speed_radps", 0.5).value,
+        )
+        self.driver = ScriptedDriver(math.radians(turn_angle_deg))
+        reject_unknown_overrides(self)
+        self.goal_xy: tuple[float, float] | None = None
+        self.cmd_pub = self.create_publisher(Twist, "/cmd_vel", COMMAND)
+        self.decision_pub = self.create_publisher(ActionDecision, "/xai/decision", COMMAND)
+        self.create_subscription(PoseStamped, "/goal", self._on_goal, LATCHED)
+        self.create_subscription(Odometry, "/odom", self._on_odom, SENSOR)
+
+    def _on_goal(self, msg: PoseStamped) -> None:
+        x, y = msg.pose.position.x, msg.pose.position.y
+        if not (math.isfinite(x) and math.isfinite(y)):
+            self.get_logger().warning(f"dropped /goal with non-finite position ({x}, {y})")
+            return
+        self.goal_xy = (x, y)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        if self.goal_xy is None:
+            return
+        x, y, yaw = pose_to_xyyaw(msg.pose.pose)
+        action = self.driver.act((x, y, yaw), self.goal_xy)
+        vx, wz = action_to_twist(action, self.mapping)
+        twist = Twist()
+        twist.linear.x, twist.angular.z = vx, wz
+        self.cmd_pub.publish(twist)
+        gx, gy = self.goal_xy
+        self.decision_pub.publish(
+            ActionDecision(
+                header=msg.header,
+                policy_name="scripted",
+                action_names=list(ACTION_NAMES),
+                chosen_action=action,
+                goal_info_names=["subgoal_distance_m", "subgoal_angle_rad"],
+                goal_info=[
+                    math.hypot(gx - x, gy - y),
+                    wrap_angle(math.atan2(gy - y, gx - x) - yaw),
+                ],
+            )
+        )
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``scripted_driver_node``."""
+    run_node(ScriptedDriverNode, "scripted_driver_node", args)
+
+
+if __name__ == "__main__":
+    main()

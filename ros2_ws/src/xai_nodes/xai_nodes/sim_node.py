@@ -1,0 +1,233 @@
+"""sim_node: the pure-Python indoor simulator (xai_sim) as a ROS 2 robot.
+
+Publishes what the HSR head RGB-D camera and base publish (colour, depth, camera_info, odom),
+the current sub-goal on /goal, and ground truth for evaluation (semantic labels, top-down map,
+plan, sketch, episode status); obeys /cmd_vel. Each control tick executes the latest command
+(mapped to stop / forward / left / right), renders, and publishes everything with one stamp.
+"""
+
+from __future__ import annotations
+
+import math
+
+from geometry_msgs.msg import PoseStamped, Twist
+from nav_msgs.msg import Odometry, Path
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+
+from xai_core.nav.actions import InvalidCommand, TwistMapping, action_to_twist, twist_to_action
+from xai_interfaces.msg import EpisodeStatus
+from xai_interfaces.srv import ResetEpisode
+from xai_nodes import conversions as conv
+from xai_nodes.params import declare_config, reject_unknown_overrides
+from xai_nodes.qos import COMMAND, LATCHED, SENSOR
+from xai_nodes.runner import run_node
+from xai_sim import IndoorNavEnv, SimConfig, render_topdown
+
+
+class SimNode(Node):
+    """ROS 2 face of :class:`xai_sim.IndoorNavEnv` (topics and parameters: README)."""
+
+    def __init__(self) -> None:
+        super().__init__("sim_node")
+        p = {
+            name: self.declare_parameter(name, default).value
+            for name, default in [
+                ("mode", "goal"),
+                ("layout", ""),
+                ("seed", 0),
+                ("sketch_id", ""),
+                ("control_rate_hz", 5.0),
+                ("step_on_command", True),
+                ("auto_reset", True),
+                ("reset_delay_s", 1.0),
+                ("publish_rgb", True),
+                ("odom_frame", "odom"),
+                ("base_frame", "base_footprint"),
+                ("camera_frame", "head_rgbd_sensor_rgb_frame"),
+                ("linear_speed_mps", 0.25),
+                ("angular_speed_radps", 0.5),
+                ("max_linear_mps", 1.0),
+                ("max_angular_radps", 2.0),
+            ]
+        }
+        self.p = p
+        config = SimConfig.from_dict(declare_config(self, "sim", SimConfig().to_dict()))
+        reject_unknown_overrides(self)
+        self.mapping = TwistMapping(
+            linear_speed_mps=p["linear_speed_mps"],
+            angular_speed_radps=p["angular_speed_radps"],
+            max_linear_mps=p["max_linear_mps"],
+            max_angular_radps=p["max_angular_radps"],
+        )
+        self.env = IndoorNavEnv(config, mode=p["mode"], layout=p["layout"] or None)
+        self.camera = config.camera
+        self.topdown_size = config.topdown_size
+        self.episode = 0
+        self.next_seed = int(p["seed"])
+        self.pending_action: int | None = None
+        self.rejected_commands = 0
+        self.done_since: float | None = None
+        self.last_action = 0
+
+        pub = self.create_publisher
+        self.color_pub = pub(Image, "/camera/color/image_raw", SENSOR)
+        self.depth_pub = pub(Image, "/camera/depth/image_raw", SENSOR)
+        self.info_pub = pub(CameraInfo, "/camera/depth/camera_info", SENSOR)
+        self.color_info_pub = pub(CameraInfo, "/camera/color/camera_info", SENSOR)
+        self.labels_pub = pub(Image, "/xai/sim/semantic", SENSOR)
+        self.semantic_pub = pub(Image, "/xai/sim/semantic_color", SENSOR)
+        self.topdown_pub = pub(Image, "/xai/sim/topdown", SENSOR)
+        self.odom_pub = pub(Odometry, "/odom", SENSOR)
+        self.goal_pub = pub(PoseStamped, "/goal", LATCHED)
+        self.final_goal_pub = pub(PoseStamped, "/xai/sim/final_goal", LATCHED)
+        self.plan_pub = pub(Path, "/xai/sim/plan", LATCHED)
+        self.sketch_pub = pub(Path, "/sketch", LATCHED)
+        self.status_pub = pub(EpisodeStatus, "/xai/sim/episode_status", LATCHED)
+        self.create_subscription(Twist, "/cmd_vel", self._on_cmd_vel, COMMAND)
+        self.create_service(ResetEpisode, "~/reset", self._on_reset)
+
+        self._reset(p["layout"], p["sketch_id"], seed=None)
+        self.create_timer(1.0 / float(p["control_rate_hz"]), self._tick)
+        self.get_logger().info(
+            f"sim_node ready: mode={p['mode']} layout={p['layout'] or 'procedural'} "
+            f"camera {self.camera.width}x{self.camera.height} at {p['control_rate_hz']} Hz"
+        )
+
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        lin, ang = msg.linear, msg.angular
+        try:
+            action = twist_to_action((lin.x, lin.y, lin.z), (ang.x, ang.y, ang.z), self.mapping)
+        except InvalidCommand as error:
+            self.rejected_commands += 1
+            self.get_logger().warning(
+                f"dropped /cmd_vel: {error} ({self.rejected_commands} dropped so far)"
+            )
+            return
+        self.pending_action = action
+
+    def _on_reset(self, request: ResetEpisode.Request, response: ResetEpisode.Response):
+        if request.mode and request.mode not in ("goal", "sketch"):
+            response.success = False
+            response.message = f"unknown mode '{request.mode}'; use 'goal' or 'sketch'"
+            return response
+        if request.mode:
+            self.env.mode = request.mode
+        seed = int(request.seed) if request.seed >= 0 else None
+        try:
+            self._reset(request.layout, request.sketch_id, seed)
+        except (ValueError, KeyError) as error:
+            response.success = False
+            response.message = f"reset refused: {error}"
+            self.get_logger().warning(response.message)
+            return response
+        response.success = True
+        response.message = self._describe()
+        return response
+
+    def _reset(self, layout: str, sketch_id: str, seed: int | None) -> None:
+        options = {"layout": layout or None}
+        if sketch_id:
+            options["sketch"] = sketch_id
+        if seed is None:
+            seed, self.next_seed = self.next_seed, self.next_seed + 1
+        self.env.reset(seed=seed, options=options)  # raises ValueError on bad names: state kept
+        self.episode += 1
+        self.seed = seed
+        self.pending_action = None
+        self.done_since = None
+        self._publish_episode_geometry()
+        self.get_logger().info(f"episode {self.episode}: {self._describe()}")
+
+    def _describe(self) -> str:
+        s = self.env.episode_status()
+        return (
+            f"seed {self.seed}, layout {self.env.layout_name}, {s.num_subgoals} sub-goals, "
+            f"{s.distance_to_goal:.2f} m to goal"
+        )
+
+    def _tick(self) -> None:
+        now = self.get_clock().now()
+        status = self.env.episode_status()
+        if status.done:
+            if self.done_since is None:
+                self.done_since = now.nanoseconds * 1e-9
+            elif (
+                self.p["auto_reset"]
+                and now.nanoseconds * 1e-9 - self.done_since >= self.p["reset_delay_s"]
+            ):
+                self._reset(self.p["layout"], self.p["sketch_id"], seed=None)
+        elif self.pending_action is not None or not self.p["step_on_command"]:
+            self.last_action = self.pending_action if self.pending_action is not None else 0
+            self.pending_action = None
+            self.env.step(self.last_action)
+        self._publish_sensors(now.to_msg())
+
+    def _publish_episode_geometry(self) -> None:
+        header = conv.header(self.get_clock().now().to_msg(), self.p["odom_frame"])
+        gx, gy = self.env.goal_xy
+        self.final_goal_pub.publish(conv.pose_stamped(gx, gy, 0.0, header))
+        self.plan_pub.publish(conv.path_msg(self.env.subgoals, header))
+        if self.env.sketch is not None:
+            self.sketch_pub.publish(conv.path_msg(self.env.sketch.waypoints, header))
+
+    def _publish_sensors(self, stamp) -> None:
+        cam_header = conv.header(stamp, self.p["camera_frame"])
+        odom_header = conv.header(stamp, self.p["odom_frame"])
+        frame = self.env.render_camera(
+            self.camera.width, self.camera.height, with_rgb=self.p["publish_rgb"]
+        )
+        color = frame.rgb if frame.rgb is not None else frame.semantic_rgb
+        self.color_pub.publish(conv.image_msg(color, "rgb8", cam_header))
+        self.depth_pub.publish(conv.image_msg(frame.depth_m, "32FC1", cam_header))
+        info = conv.camera_info_msg(frame.K, self.camera.width, self.camera.height, cam_header)
+        self.info_pub.publish(info)
+        self.color_info_pub.publish(info)
+        self.labels_pub.publish(conv.image_msg(frame.labels, "mono8", cam_header))
+        self.semantic_pub.publish(conv.image_msg(frame.semantic_rgb, "rgb8", cam_header))
+        x, y, yaw = self.env.pose
+        sketch = self.env.sketch
+        topdown = render_topdown(
+            self.env.world,
+            self.env.pose,
+            size=self.topdown_size,
+            waypoints=None if sketch is None else sketch.waypoints,
+        )
+        self.topdown_pub.publish(conv.image_msg(topdown, "rgb8", odom_header))
+        vx, wz = action_to_twist(self.last_action, self.mapping)
+        self.odom_pub.publish(
+            conv.odometry_msg(x, y, yaw, odom_header, self.p["base_frame"], vx, wz)
+        )
+        sx, sy = self.env.subgoal_xy
+        self.goal_pub.publish(conv.pose_stamped(sx, sy, math.atan2(sy - y, sx - x), odom_header))
+        self.status_pub.publish(self._status_msg(odom_header))
+
+    def _status_msg(self, header) -> EpisodeStatus:
+        s = self.env.episode_status()
+        return EpisodeStatus(
+            header=header,
+            mode=self.env.mode,
+            layout=self.env.layout_name,
+            sketch_id="" if self.env.sketch is None else self.env.sketch.id,
+            episode=self.episode,
+            step=s.step,
+            max_steps=self.env.max_steps,
+            collisions=s.collisions,
+            subgoal_index=s.subgoal_index,
+            num_subgoals=s.num_subgoals,
+            distance_to_goal_m=s.distance_to_goal,
+            done=s.done,
+            success=s.success,
+            reason=s.reason,
+            ade_m=s.ade,
+            fde_m=s.fde,
+        )
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``sim_node``."""
+    run_node(SimNode, "sim_node", args)
+
+
+if __name__ == "__main__":
+    main()
