@@ -23,7 +23,7 @@ cd "$repo/ros2_ws"
   --merge-install \
   --install-base "$venv" \
   --build-base "$repo/build/colcon/build" \
-  --packages-skip xai_core \
+  --packages-ignore xai_core \
   --event-handlers console_direct- console_cohesion+ \
   --cmake-args \
     "-DCMAKE_PROJECT_INCLUDE=$repo/scripts/cmake/fix_wheel_include_dirs.cmake" \

@@ -17,9 +17,23 @@ REPO = Path(__file__).resolve().parents[1]
 def test_demo_drives_one_episode_and_writes_gif_and_summary(tmp_path) -> None:
     out = tmp_path / "demo"
     run = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "run_demo.py"), "--out", str(out),
-         "--layout", "office", "--seed", "1", "--rate", "20", "--timeout", "120"],
-        capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            str(REPO / "scripts" / "run_demo.py"),
+            "--out",
+            str(out),
+            "--layout",
+            "office",
+            "--seed",
+            "1",
+            "--rate",
+            "20",
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     summary = json.loads((out / "summary.json").read_text())
@@ -37,9 +51,18 @@ def test_demo_drives_one_episode_and_writes_gif_and_summary(tmp_path) -> None:
 def test_bench_writes_results_json(tmp_path) -> None:
     out = tmp_path / "results.json"
     run = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run_bench.py"), "--out", str(out), "--quick",
-         "--repeats", "1"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(REPO / "bench" / "run_bench.py"),
+            "--out",
+            str(out),
+            "--quick",
+            "--repeats",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr
     report = json.loads(out.read_text())

@@ -14,6 +14,7 @@ from rclpy.node import Node
 
 from xai_core.process_graph import NodeProcess, start_node
 
+
 class Probe:
     """An in-process rclpy node for a test, with a helper that spins until a condition holds."""
 

@@ -90,7 +90,10 @@ def test_sim_node_publishes_consistent_sensors_and_obeys_cmd_vel(probe, launch) 
     )
 
     # Images and camera_info of one tick share a stamp and the camera frame.
-    color, depth = received.last("/camera/color/image_raw"), received.last("/camera/depth/image_raw")
+    color, depth = (
+        received.last("/camera/color/image_raw"),
+        received.last("/camera/depth/image_raw"),
+    )
     info = received.last("/camera/depth/camera_info")
     assert color.encoding == "rgb8" and depth.encoding == "32FC1"
     assert (color.width, color.height) == (WIDTH, HEIGHT) == (info.width, info.height)

@@ -7,6 +7,7 @@ module only moves their buffers in and out of message objects.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -18,6 +19,7 @@ from std_msgs.msg import Header
 from xai_core.geometry import quaternion_to_yaw, yaw_to_quaternion
 from xai_core.images import array_to_image_buffer
 from xai_core.pointcloud2 import array_to_cloud_buffer
+from xai_interfaces.msg import EpisodeStatus
 
 
 def header(stamp: Time, frame_id: str) -> Header:
@@ -140,3 +142,34 @@ def _headings(points_xy: np.ndarray) -> Sequence[float]:
     deltas = np.diff(points_xy, axis=0)
     yaws = np.arctan2(deltas[:, 1], deltas[:, 0])
     return [*yaws.tolist(), float(yaws[-1])]
+
+
+def episode_status_msg(
+    status: Any,
+    msg_header: Header,
+    *,
+    mode: str,
+    layout: str,
+    sketch_id: str,
+    episode: int,
+    max_steps: int,
+) -> EpisodeStatus:
+    """``xai_interfaces/EpisodeStatus`` from an ``xai_sim.EpisodeStatus`` snapshot."""
+    return EpisodeStatus(
+        header=msg_header,
+        mode=mode,
+        layout=layout,
+        sketch_id=sketch_id,
+        episode=episode,
+        step=status.step,
+        max_steps=max_steps,
+        collisions=status.collisions,
+        subgoal_index=status.subgoal_index,
+        num_subgoals=status.num_subgoals,
+        distance_to_goal_m=status.distance_to_goal,
+        done=status.done,
+        success=status.success,
+        reason=status.reason,
+        ade_m=status.ade,
+        fde_m=status.fde,
+    )

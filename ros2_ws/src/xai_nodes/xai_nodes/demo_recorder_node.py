@@ -38,6 +38,7 @@ class DemoRecorderNode(Node):
         self.output_dir = Path(self.declare_parameter("output_dir", "out/demo").value)
         self.fps = float(self.declare_parameter("gif_fps", 5.0).value)
         self.max_depth_m = float(self.declare_parameter("max_depth_m", 6.0).value)
+        self.downsample = int(self.declare_parameter("downsample", 2).value)
         reject_unknown_overrides(self)
         self.sync = ExactStampSync(list(STREAMS))
         self.frames: list = []
@@ -58,11 +59,10 @@ class DemoRecorderNode(Node):
             return
         group = self.sync.add(stream, stamp, pixels)
         if group is not None and not self.finished:
-            self.frames.append(
-                compose_panel_arrays(
-                    group["semantic"], group["depth"], group["topdown"], self.max_depth_m
-                )
+            panel = compose_panel_arrays(
+                group["semantic"], group["depth"], group["topdown"], self.max_depth_m
             )
+            self.frames.append(panel[:: self.downsample, :: self.downsample].copy())
 
     def _on_status(self, msg: EpisodeStatus) -> None:
         # Images are best effort and status is reliable, so they can arrive out of order: the

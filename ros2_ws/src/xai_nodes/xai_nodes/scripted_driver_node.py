@@ -8,6 +8,7 @@ publishes an ``ActionDecision`` (no Q-values, no attention) stamped like the odo
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
@@ -17,7 +18,7 @@ from xai_core.geometry import wrap_angle
 from xai_core.nav.actions import ACTION_NAMES, TwistMapping, action_to_twist
 from xai_interfaces.msg import ActionDecision
 from xai_nodes.conversions import pose_to_xyyaw
-from xai_nodes.params import reject_unknown_overrides
+from xai_nodes.params import declare_config, reject_unknown_overrides
 from xai_nodes.qos import COMMAND, LATCHED, SENSOR
 from xai_nodes.runner import run_node
 from xai_sim import ScriptedDriver
@@ -29,10 +30,7 @@ class ScriptedDriverNode(Node):
     def __init__(self) -> None:
         super().__init__("scripted_driver_node")
         turn_angle_deg = self.declare_parameter("turn_angle_deg", 30.0).value
-        self.mapping = TwistMapping(
-            linear_speed_mps=self.declare_parameter("linear_speed_mps", 0.25).value,
-            angular_speed_radps=self.declare_parameter("angular_speed_radps", 0.5).value,
-        )
+        self.mapping = TwistMapping(**declare_config(self, "cmd_vel", asdict(TwistMapping())))
         self.driver = ScriptedDriver(math.radians(turn_angle_deg))
         reject_unknown_overrides(self)
         self.goal_xy: tuple[float, float] | None = None

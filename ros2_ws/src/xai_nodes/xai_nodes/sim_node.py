@@ -9,20 +9,36 @@ plan, sketch, episode status); obeys /cmd_vel. Each control tick executes the la
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry, Path
 from rclpy.node import Node
+from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image
 
-from xai_core.nav.actions import InvalidCommand, TwistMapping, action_to_twist, twist_to_action
+from xai_core.nav.actions import (
+    STOP,
+    InvalidCommand,
+    TwistMapping,
+    action_to_twist,
+    twist_to_action,
+)
 from xai_interfaces.msg import EpisodeStatus
 from xai_interfaces.srv import ResetEpisode
 from xai_nodes import conversions as conv
 from xai_nodes.params import declare_config, reject_unknown_overrides
 from xai_nodes.qos import COMMAND, LATCHED, SENSOR
 from xai_nodes.runner import run_node
-from xai_sim import IndoorNavEnv, SimConfig, render_topdown
+from xai_sim import IndoorNavEnv, SimConfig, TickScheduler
+
+SCHEDULER_PARAMS = (
+    "step_on_command",
+    "cmd_timeout_s",
+    "idle_publish_period_s",
+    "auto_reset",
+    "reset_delay_s",
+)
 
 
 class SimNode(Node):
@@ -39,36 +55,28 @@ class SimNode(Node):
                 ("sketch_id", ""),
                 ("control_rate_hz", 5.0),
                 ("step_on_command", True),
+                ("idle_publish_period_s", 0.5),
+                ("cmd_timeout_s", 0.5),
                 ("auto_reset", True),
                 ("reset_delay_s", 1.0),
                 ("publish_rgb", True),
                 ("odom_frame", "odom"),
                 ("base_frame", "base_footprint"),
                 ("camera_frame", "head_rgbd_sensor_rgb_frame"),
-                ("linear_speed_mps", 0.25),
-                ("angular_speed_radps", 0.5),
-                ("max_linear_mps", 1.0),
-                ("max_angular_radps", 2.0),
             ]
         }
         self.p = p
         config = SimConfig.from_dict(declare_config(self, "sim", SimConfig().to_dict()))
+        self.mapping = TwistMapping(**declare_config(self, "cmd_vel", asdict(TwistMapping())))
         reject_unknown_overrides(self)
-        self.mapping = TwistMapping(
-            linear_speed_mps=p["linear_speed_mps"],
-            angular_speed_radps=p["angular_speed_radps"],
-            max_linear_mps=p["max_linear_mps"],
-            max_angular_radps=p["max_angular_radps"],
-        )
         self.env = IndoorNavEnv(config, mode=p["mode"], layout=p["layout"] or None)
         self.camera = config.camera
         self.topdown_size = config.topdown_size
         self.episode = 0
         self.next_seed = int(p["seed"])
-        self.pending_action: int | None = None
+        self.scheduler = TickScheduler(**{k: p[k] for k in SCHEDULER_PARAMS})
         self.rejected_commands = 0
-        self.done_since: float | None = None
-        self.last_action = 0
+        self.last_action = STOP
 
         pub = self.create_publisher
         self.color_pub = pub(Image, "/camera/color/image_raw", SENSOR)
@@ -104,7 +112,7 @@ class SimNode(Node):
                 f"dropped /cmd_vel: {error} ({self.rejected_commands} dropped so far)"
             )
             return
-        self.pending_action = action
+        self.scheduler.command(action, self.get_clock().now().nanoseconds * 1e-9)
 
     def _on_reset(self, request: ResetEpisode.Request, response: ResetEpisode.Response):
         if request.mode and request.mode not in ("goal", "sketch"):
@@ -134,8 +142,7 @@ class SimNode(Node):
         self.env.reset(seed=seed, options=options)  # raises ValueError on bad names: state kept
         self.episode += 1
         self.seed = seed
-        self.pending_action = None
-        self.done_since = None
+        self.scheduler.episode_started()
         self._publish_episode_geometry()
         self.get_logger().info(f"episode {self.episode}: {self._describe()}")
 
@@ -148,20 +155,16 @@ class SimNode(Node):
 
     def _tick(self) -> None:
         now = self.get_clock().now()
-        status = self.env.episode_status()
-        if status.done:
-            if self.done_since is None:
-                self.done_since = now.nanoseconds * 1e-9
-            elif (
-                self.p["auto_reset"]
-                and now.nanoseconds * 1e-9 - self.done_since >= self.p["reset_delay_s"]
-            ):
-                self._reset(self.p["layout"], self.p["sketch_id"], seed=None)
-        elif self.pending_action is not None or not self.p["step_on_command"]:
-            self.last_action = self.pending_action if self.pending_action is not None else 0
-            self.pending_action = None
-            self.env.step(self.last_action)
-        self._publish_sensors(now.to_msg())
+        now_s = now.nanoseconds * 1e-9
+        plan = self.scheduler.tick(now_s, self.env.episode_status().done)
+        if plan.reset:
+            self._reset(self.p["layout"], self.p["sketch_id"], seed=None)
+        if plan.action is not None:
+            self.last_action = plan.action
+            self.env.step(plan.action)
+        if plan.publish:
+            self._publish_sensors(now)
+            self.scheduler.published(now_s)
 
     def _publish_episode_geometry(self) -> None:
         header = conv.header(self.get_clock().now().to_msg(), self.p["odom_frame"])
@@ -171,7 +174,8 @@ class SimNode(Node):
         if self.env.sketch is not None:
             self.sketch_pub.publish(conv.path_msg(self.env.sketch.waypoints, header))
 
-    def _publish_sensors(self, stamp) -> None:
+    def _publish_sensors(self, now: Time) -> None:
+        stamp = now.to_msg()
         cam_header = conv.header(stamp, self.p["camera_frame"])
         odom_header = conv.header(stamp, self.p["odom_frame"])
         frame = self.env.render_camera(
@@ -186,13 +190,7 @@ class SimNode(Node):
         self.labels_pub.publish(conv.image_msg(frame.labels, "mono8", cam_header))
         self.semantic_pub.publish(conv.image_msg(frame.semantic_rgb, "rgb8", cam_header))
         x, y, yaw = self.env.pose
-        sketch = self.env.sketch
-        topdown = render_topdown(
-            self.env.world,
-            self.env.pose,
-            size=self.topdown_size,
-            waypoints=None if sketch is None else sketch.waypoints,
-        )
+        topdown = self.env.render_topdown(self.topdown_size)
         self.topdown_pub.publish(conv.image_msg(topdown, "rgb8", odom_header))
         vx, wz = action_to_twist(self.last_action, self.mapping)
         self.odom_pub.publish(
@@ -200,28 +198,16 @@ class SimNode(Node):
         )
         sx, sy = self.env.subgoal_xy
         self.goal_pub.publish(conv.pose_stamped(sx, sy, math.atan2(sy - y, sx - x), odom_header))
-        self.status_pub.publish(self._status_msg(odom_header))
-
-    def _status_msg(self, header) -> EpisodeStatus:
-        s = self.env.episode_status()
-        return EpisodeStatus(
-            header=header,
+        status = conv.episode_status_msg(
+            self.env.episode_status(),
+            odom_header,
             mode=self.env.mode,
             layout=self.env.layout_name,
-            sketch_id="" if self.env.sketch is None else self.env.sketch.id,
             episode=self.episode,
-            step=s.step,
             max_steps=self.env.max_steps,
-            collisions=s.collisions,
-            subgoal_index=s.subgoal_index,
-            num_subgoals=s.num_subgoals,
-            distance_to_goal_m=s.distance_to_goal,
-            done=s.done,
-            success=s.success,
-            reason=s.reason,
-            ade_m=s.ade,
-            fde_m=s.fde,
+            sketch_id="" if self.env.sketch is None else self.env.sketch.id,
         )
+        self.status_pub.publish(status)
 
 
 def main(args: list[str] | None = None) -> None:
