@@ -57,6 +57,10 @@ class Received:
     def last(self, topic: str):
         return self.msgs[topic][-1] if self.msgs[topic] else None
 
+    def common_stamps(self, topics: list[str]) -> set[int]:
+        """Stamps that every topic in ``topics`` has delivered."""
+        return set.intersection(*({_stamp_ns(m) for m in self.msgs[t]} for t in topics))
+
     def all_arrived(self) -> bool:
         return all(self.msgs.values())
 
@@ -98,9 +102,13 @@ def test_sim_node_publishes_consistent_sensors_and_obeys_cmd_vel(probe, launch) 
     assert color.encoding == "rgb8" and depth.encoding == "32FC1"
     assert (color.width, color.height) == (WIDTH, HEIGHT) == (info.width, info.height)
     assert color.header.frame_id == depth.header.frame_id == "head_rgbd_sensor_rgb_frame"
-    stamps = {t: {_stamp_ns(m) for m in received.msgs[t]} for t in received.msgs}
-    common = stamps["/camera/color/image_raw"] & stamps["/camera/depth/image_raw"]
-    assert common & stamps["/camera/depth/camera_info"] & stamps["/odom"]
+    tick_topics = [
+        "/camera/color/image_raw",
+        "/camera/depth/image_raw",
+        "/camera/depth/camera_info",
+        "/odom",
+    ]
+    assert probe.spin_until(lambda: received.common_stamps(tick_topics), 10.0)
     k = np.array(info.k).reshape(3, 3)
     assert k[0, 2] == pytest.approx((WIDTH - 1) / 2) and k[1, 2] == pytest.approx((HEIGHT - 1) / 2)
     depth_m = image_to_array(depth)
@@ -183,3 +191,21 @@ def test_invalid_configuration_exits_with_one_readable_line(launch, parameters, 
     log = sim.log_tail(50)
     assert message in log, log
     assert "Traceback" not in log
+
+
+def test_sketch_mode_publishes_the_sketch_and_its_status(probe, launch) -> None:
+    from nav_msgs.msg import Path as PathMsg
+
+    params = {**SIM_PARAMS, "mode": "sketch", "sketch_id": "curve_s_hall", "layout": ""}
+    sim = launch("sim_node", params_files=[CONFIG / "sim_node.yaml"], parameters=params)
+    sketches: list = []
+    probe.node.create_subscription(PathMsg, "/sketch", sketches.append, LATCHED)
+    received = Received(probe)
+    assert probe.spin_until(lambda: sketches and received.last("/xai/sim/episode_status"), 30.0), (
+        sim.log_tail()
+    )
+    status = received.last("/xai/sim/episode_status")
+    assert status.mode == "sketch" and status.sketch_id == "curve_s_hall"
+    assert status.max_steps == len(sketches[-1].poses) == 100
+    assert sketches[-1].header.frame_id == "odom"
+    assert math.isnan(status.ade_m)  # only known once the episode ends
