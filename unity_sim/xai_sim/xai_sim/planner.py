@@ -254,14 +254,26 @@ def smooth_path(grid: OccupancyGrid, path_xy: np.ndarray) -> np.ndarray:
     out = [path_xy[0]]
     i = 0
     n = len(path_xy)
+    rows, cols = grid.occupied.shape
+    occupied = grid.occupied.ravel()
+    ox, oy = float(grid.origin[0]), float(grid.origin[1])
+    res = grid.resolution
+    px_all, py_all = path_xy[:, 0].copy(), path_xy[:, 1].copy()
     while i < n - 1:
-        cand = path_xy[i + 1 :]
-        # Sample every segment (i -> j) for all j at once: one vectorised grid lookup.
-        longest = float(np.max(np.linalg.norm(cand - path_xy[i], axis=1)))
+        # Sample every segment (i -> j) for all j at once: one vectorised grid lookup (the
+        # same points and cells as ``grid.is_free``, with x and y kept apart).
+        dx, dy = px_all[i + 1 :] - px_all[i], py_all[i + 1 :] - py_all[i]
+        longest = float(np.sqrt(dx * dx + dy * dy).max())
         samples = max(int(longest / step) + 2, 2)
         t = np.linspace(0.0, 1.0, samples)
-        pts = path_xy[i] + t[None, :, None] * (cand - path_xy[i])[:, None, :]
-        free = grid.is_free(pts.reshape(-1, 2)).reshape(len(cand), samples).all(axis=1)
+        c = np.floor((px_all[i] + np.multiply.outer(dx, t) - ox) / res).astype(np.int64)
+        r = np.floor((py_all[i] + np.multiply.outer(dy, t) - oy) / res).astype(np.int64)
+        inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
+        r *= cols
+        r += c
+        blocked = occupied.take(np.where(inside, r, 0))
+        blocked |= ~inside
+        free = ~blocked.any(axis=1)
         free[0] = True  # neighbouring path cells are always connected
         j = i + 1 + int(np.flatnonzero(free)[-1])
         out.append(path_xy[j])

@@ -44,6 +44,13 @@ from .world import FLOOR, FURNITURE, LABEL_COLORS, PERSON, WALL, World
 _TILT_OVERSAMPLE = 2  # azimuth bins per column when tilted: max azimuth error 1/4 column
 _TAU_CLIP = 1.0e3  # |slope| of any ray is < tan(89 deg) ~ 57, so this clip never binds
 _BIN_STRIDE = 4.0 * _TAU_CLIP  # offset between bins in the flattened monotone array
+# Every bin's sorted prism list ends with a sentinel "prism" (finite stand-in for "nothing
+# blocks"): entry distance _SENTINEL_D, beyond any real hit; rise _SENTINEL_RISE, so its tau
+# clips to +_TAU_CLIP and it is "tall". Level rays that never reach the floor or ceiling get
+# plane distance _SENTINEL_D too, so the sentinel never wins against a plane.
+_SENTINEL_D = 1.0e100
+_SENTINEL_RISE = 1.0e200
+_TINY = np.nextafter(0.0, 1.0)  # t_out >= max(t_in, tiny)  <=>  t_out >= t_in and t_out > 0
 
 
 @dataclass
@@ -78,9 +85,10 @@ def intrinsics(width: int, height: int, hfov_deg: float, vfov_deg: float) -> np.
 class _RayTable:
     """Pose-independent per-pixel ray data for one resolution and camera geometry.
 
-    Pixel arrays are stored in *query order* (by azimuth bin, then slope) rather than image
-    order: ``np.searchsorted`` is much faster with sorted needles, and the result is put back
-    in image order with one gather (``inv_perm``) at the end.
+    The blocker search runs in *query order* (by azimuth bin, then slope: ``np.searchsorted``
+    is much faster with sorted keys); its result is put into image order with one gather
+    (``inv_perm``) and every other per-pixel table is stored in image order, so the outputs
+    need no further reordering.
     """
 
     def __init__(
@@ -111,27 +119,37 @@ class _RayTable:
             lo, hi = float(az.min()), float(az.max())
             self.bin_az = np.linspace(lo, hi, n_bins)
             pix_bin = np.rint((az.ravel() - lo) / ((hi - lo) / (n_bins - 1))).astype(np.int64)
+        n_pix = width * height
         query = slope + pix_bin * _BIN_STRIDE
         perm = np.argsort(query, kind="stable")
         self.inv_perm = np.empty_like(perm)
-        self.inv_perm[perm] = np.arange(len(perm))
+        self.inv_perm[perm] = np.arange(n_pix)
         self.query = query[perm]
-        self.slope = slope[perm]
+        self.n_pix = n_pix
+        # Image-order per-pixel tables.
+        self.slope = slope
         # The optical-frame z component of every ray is 1, so z-depth = d_horizontal / dh.
-        self.inv_dh = 1.0 / dh[perm]
+        self.inv_dh = 1.0 / dh
         # Top-face distance of a prism of rise (H - h) < 0 is rise / slope for downward rays;
         # 0 for other rays makes max(d_in, rise * inv_down) = d_in (see render_camera).
         with np.errstate(divide="ignore"):
-            self.inv_down = np.where(self.slope < 0, 1.0 / self.slope, 0.0)
-        self.cos_az, self.sin_az = np.cos(az.ravel()[perm]), np.sin(az.ravel()[perm])
-        self.plane_label = np.where(self.slope < 0, FLOOR, WALL).astype(np.uint8)
-        self.bin_cos, self.bin_sin = np.cos(self.bin_az), np.sin(self.bin_az)
-        self.bin_offsets = np.arange(len(self.bin_az)) * _BIN_STRIDE
+            self.inv_down = np.where(slope < 0, 1.0 / slope, 0.0)
+        self.cos_az, self.sin_az = np.cos(az.ravel()), np.sin(az.ravel())
+        self.plane_label = np.where(slope < 0, FLOOR, WALL).astype(np.uint8)
+        n_bins = len(self.bin_az)
+        self.bin_cs = np.stack([np.cos(self.bin_az), np.sin(self.bin_az)])  # (2, B)
+        self.bin_offsets = (np.arange(n_bins) * _BIN_STRIDE)[:, None]
+        self.bin_index = np.arange(n_bins)
+        self.sentinel_row = np.full((1, n_bins), _SENTINEL_D)
         self.half_fov = float(np.abs(self.bin_az).max())
+        self.tan_half_fov = math.tan(self.half_fov)
+        self.inv_cos_half_fov = 1.0 / math.cos(self.half_fov)
         self._plane_cache: dict[tuple[float, float], np.ndarray] = {}
+        self._aux: dict[object, object] = {}  # lazily built RGB tables (see _photo_rgb)
 
     def plane_distance(self, cam_h: float, ceiling_h: float) -> np.ndarray:
-        """(N,) horizontal distance to the floor (t < 0) or ceiling (t > 0); inf if level."""
+        """(N,) horizontal distance to the floor (t < 0) or ceiling (t > 0), image order;
+        ``_SENTINEL_D`` for level rays (they never reach either)."""
         key = (cam_h, ceiling_h)
         out = self._plane_cache.get(key)
         if out is None:
@@ -139,7 +157,7 @@ class _RayTable:
                 out = np.where(
                     self.slope < 0, -cam_h / self.slope, (ceiling_h - cam_h) / self.slope
                 )
-            out[self.slope == 0] = np.inf
+            out[self.slope == 0] = _SENTINEL_D
             out.setflags(write=False)
             self._plane_cache[key] = out
         return out
@@ -150,6 +168,135 @@ def _ray_table(
     width: int, height: int, hfov_deg: float, vfov_deg: float, tilt_deg: float
 ) -> _RayTable:
     return _RayTable(width, height, hfov_deg, vfov_deg, tilt_deg)
+
+
+class _Prisms:
+    """Static per-world prism attributes (cached in ``world.cache``).
+
+    Prism index ``i``: boxes first, then people, then one sentinel (index ``n_box + n_people``)
+    that stands for "nothing blocks" (see ``_SENTINEL_D``).
+    """
+
+    def __init__(self, world: World) -> None:
+        b = world.boxes
+        n_box, n_people = len(b), len(world.people_xy)
+        self.n_box, self.n_people = n_box, n_people
+        self.boxes_t = np.ascontiguousarray(b.T)  # (4, N)
+        self.box_centres = (b[:, :2] + b[:, 2:]) * 0.5
+        radii = np.concatenate(
+            [
+                0.5 * np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]),
+                np.full(n_people, world.people_radius_m),
+            ]
+        )
+        self.radii = radii
+        self.neg_radii = -radii
+        self.heights = np.concatenate(
+            [world.box_heights, np.full(n_people, world.people_height_m), [_SENTINEL_RISE]]
+        )
+        self.labels = np.concatenate(
+            [world.box_labels, np.full(n_people, PERSON, dtype=np.uint8), [WALL]]
+        ).astype(np.uint8)
+        self.ids = np.concatenate([np.arange(n_box + n_people), [-1]])
+        self.tall = self.heights >= world.wall_height_m
+        self.sentinel_index = np.array([n_box + n_people])
+        self.wall_height_m = float(world.wall_height_m)
+        self.people_r2 = float(world.people_radius_m) ** 2
+
+
+def _prisms(world: World) -> _Prisms:
+    key = (
+        "render_prisms",
+        len(world.people_xy),
+        world.wall_height_m,
+        world.people_radius_m,
+        world.people_height_m,
+    )
+    st = world.cache.get(key)
+    if st is None:
+        st = _Prisms(world)
+        world.cache[key] = st
+    return st
+
+
+def _view_hits(
+    world: World,
+    x: float,
+    y: float,
+    dirs: np.ndarray,
+    yaw: float,
+    half_fov: float,
+    tan_half_fov: float,
+    inv_cos_half_fov: float,
+    sentinel_row: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Prisms] | None:
+    """Intersect B horizontal rays from (x, y) with the prisms inside the view wedge.
+
+    Call with floating point errors ignored (``np.errstate``).
+
+    Args:
+        dirs: (2, B) world-frame unit ray directions (cos, sin).
+        yaw, half_fov: view direction and half-width (rad) of the azimuth wedge the rays span;
+            prisms whose bounding circle is outside the wedge are skipped early.
+        sentinel_row: (1, B) filled with ``_SENTINEL_D``.
+
+    Returns:
+        None when no prism is in view, else ``(d_in, d_out, index, prisms)``: (M + 1, B)
+        entry / exit distances (d_in inf where missed, d_out only meaningful for hits), the
+        (M + 1,) prism index of every row (last row = the sentinel, at _SENTINEL_D) and the
+        world's ``_Prisms``. Prisms are rows (the long bin axis is the contiguous one).
+    """
+    st = _prisms(world)
+    n_box, n_all = st.n_box, st.n_box + st.n_people
+    if n_all == 0:
+        return None
+    people = world.people_xy
+    if half_fov < math.pi / 2 - 1e-3:
+        # Bounding-circle vs view-wedge test: cheap on all objects, and it shrinks every
+        # (M, B) array below to the prisms that can be in view.
+        centres = np.concatenate([st.box_centres, people]) if st.n_people else st.box_centres
+        c, s = math.cos(yaw), math.sin(yaw)
+        fl = (centres - (x, y)) @ np.array([[c, -s], [s, c]])  # (forward, left) per object
+        fwd = fl[:, 0]
+        keep = (fwd > st.neg_radii) & (
+            np.abs(fl[:, 1]) - fwd * tan_half_fov <= st.radii * inv_cos_half_fov + 1e-9
+        )
+        sel = keep.nonzero()[0]
+        k = int(sel.searchsorted(n_box)) if st.n_people else len(sel)
+        box_idx, person_idx = sel[:k], sel[k:]
+    else:
+        sel = np.arange(n_all)
+        box_idx, person_idx = sel[:n_box], sel[n_box:]
+    parts_in, parts_out = [], []
+    if len(box_idx):
+        inv = 1.0 / dirs
+        np.minimum(inv, 1e12, out=inv)  # rays parallel to a slab (1 / 0 = inf)
+        np.maximum(inv, -1e12, out=inv)
+        b = st.boxes_t[:, box_idx]  # (4, M): x0, y0, x1, y1
+        tx0 = np.multiply.outer(b[0] - x, inv[0])  # (M, B) slab entry / exit parameters
+        tx1 = np.multiply.outer(b[2] - x, inv[0])
+        ty0 = np.multiply.outer(b[1] - y, inv[1])
+        ty1 = np.multiply.outer(b[3] - y, inv[1])
+        t_in = np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1))
+        t_out = np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1))
+        hit = t_out >= np.maximum(t_in, _TINY)  # t_out >= t_in and t_out > 0
+        parts_in.append(np.where(hit, np.maximum(t_in, 0.0), np.inf))
+        parts_out.append(t_out)
+    if len(person_idx):
+        o = (x, y) - people[person_idx - n_box]  # (P, 2)
+        bq = o @ dirs  # (P, B)
+        disc = bq * bq - ((o * o).sum(axis=1) - st.people_r2)[:, None]
+        root = np.sqrt(np.maximum(disc, 0.0))
+        t_out = root - bq
+        hit = (disc >= 0) & (t_out > 0)
+        parts_in.append(np.where(hit, np.maximum(-bq - root, 0.0), np.inf))
+        parts_out.append(t_out)
+    if not parts_in:
+        return None
+    parts_in.append(sentinel_row)
+    parts_out.append(sentinel_row)
+    index = np.concatenate([sel, st.sentinel_index])
+    return np.concatenate(parts_in), np.concatenate(parts_out), index, st
 
 
 def _prism_hits(
@@ -163,80 +310,35 @@ def _prism_hits(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Intersect B horizontal rays from (x, y) with the prisms inside the view wedge.
 
-    Args:
-        cos_b, sin_b: (B,) world-frame ray directions.
-        yaw, half_fov: view direction and half-width (rad) of the azimuth wedge the rays
-            span; prisms whose bounding circle is outside the wedge are skipped early.
-
     Returns:
         d_in, d_out: (B, M) float64 horizontal entry / exit distances (inf where missed);
         heights (M,), labels (M,) uint8, object ids (M,) (box index, then N + person index).
     """
-    n_box = len(world.boxes)
-    if n_box:
-        b = world.boxes
-        centres = np.concatenate([(b[:, :2] + b[:, 2:]) * 0.5, world.people_xy])
-        radii = np.concatenate(
-            [
-                0.5 * np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]),
-                np.full(len(world.people_xy), world.people_radius_m),
-            ]
+    dirs = np.stack([np.asarray(cos_b, np.float64), np.asarray(sin_b, np.float64)])
+    sentinel = np.full((1, dirs.shape[1]), _SENTINEL_D)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        hits = _view_hits(
+            world,
+            x,
+            y,
+            dirs,
+            yaw,
+            half_fov,
+            math.tan(half_fov),
+            1.0 / math.cos(half_fov),
+            sentinel,
         )
-    else:
-        centres, radii = world.people_xy, np.full(len(world.people_xy), world.people_radius_m)
-    if half_fov < math.pi / 2 - 1e-3 and len(centres):
-        # Bounding-circle vs view-wedge test: cheap on M objects, and it shrinks every (B, M)
-        # array below to the prisms that can be in view.
-        vx, vy = centres[:, 0] - x, centres[:, 1] - y
-        c, s = math.cos(yaw), math.sin(yaw)
-        fwd, lat = c * vx + s * vy, -s * vx + c * vy
-        keep = (fwd > -radii) & (
-            np.abs(lat) - fwd * math.tan(half_fov) <= radii / math.cos(half_fov)
-        )
-        box_idx = np.flatnonzero(keep[:n_box])
-        person_idx = np.flatnonzero(keep[n_box:])
-    else:
-        box_idx, person_idx = np.arange(n_box), np.arange(len(world.people_xy))
-    parts_in, parts_out, heights, labels, ids = [], [], [], [], []
-    if len(box_idx):
-        b = world.boxes[box_idx]
-        eps = 1e-12
-        inv_dx = 1.0 / np.where(np.abs(cos_b) < eps, eps, cos_b)[:, None]
-        inv_dy = 1.0 / np.where(np.abs(sin_b) < eps, eps, sin_b)[:, None]
-        tx0, tx1 = (b[:, 0] - x) * inv_dx, (b[:, 2] - x) * inv_dx
-        ty0, ty1 = (b[:, 1] - y) * inv_dy, (b[:, 3] - y) * inv_dy
-        t_in = np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1))
-        t_out = np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1))
-        hit = (t_out >= t_in) & (t_out > 0)
-        parts_in.append(np.where(hit, np.maximum(t_in, 0.0), np.inf))
-        parts_out.append(np.where(hit, t_out, np.inf))
-        heights.append(world.box_heights[box_idx])
-        labels.append(world.box_labels[box_idx])
-        ids.append(box_idx)
-    if len(person_idx):
-        p = world.people_xy[person_idx]
-        ox, oy = x - p[:, 0], y - p[:, 1]
-        bq = cos_b[:, None] * ox + sin_b[:, None] * oy
-        disc = bq * bq - (ox * ox + oy * oy - world.people_radius_m**2)
-        root = np.sqrt(np.maximum(disc, 0.0))
-        t_out = -bq + root
-        hit = (disc >= 0) & (t_out > 0)
-        parts_in.append(np.where(hit, np.maximum(-bq - root, 0.0), np.inf))
-        parts_out.append(np.where(hit, t_out, np.inf))
-        heights.append(np.full(len(p), world.people_height_m))
-        labels.append(np.full(len(p), PERSON, dtype=np.uint8))
-        ids.append(n_box + person_idx)
-    if not parts_in:
-        empty = np.zeros((len(cos_b), 0))
+    if hits is None:
+        empty = np.zeros((dirs.shape[1], 0))
         return empty, empty, np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.int64)
-    if len(parts_in) == 1:
-        return parts_in[0], parts_out[0], heights[0], labels[0], ids[0]
+    d_in, d_out, index, st = hits
+    d_in, d_out, index = d_in[:-1].T, d_out[:-1].T, index[:-1]
     return (
-        np.concatenate(parts_in, axis=1),
-        np.concatenate(parts_out, axis=1),
-        np.concatenate(heights),
-        np.concatenate(labels),
-        np.concatenate(ids),
+        d_in,
+        np.where(np.isfinite(d_in), d_out, np.inf),
+        st.heights[index],
+        st.labels[index],
+        st.ids[index],
     )
 
 
@@ -270,81 +372,120 @@ def render_camera(
         float(camera_cfg.vfov_deg),
         float(camera_cfg.tilt_deg),
     )
+    # One errstate for the whole frame: divisions by zero / inf are expected and handled.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _render(world, pose, camera_cfg, table, with_rgb, rng)
+
+
+def _render(
+    world: World,
+    pose: tuple[float, float, float] | np.ndarray,
+    camera_cfg: CameraConfig,
+    table: _RayTable,
+    with_rgb: bool,
+    rng: np.random.Generator | None,
+) -> CameraFrame:
     x, y, yaw = float(pose[0]), float(pose[1]), float(pose[2])
     cam_h = float(camera_cfg.height_m)
     cy, sy = math.cos(yaw), math.sin(yaw)
-    cos_b = cy * table.bin_cos - sy * table.bin_sin
-    sin_b = sy * table.bin_cos + cy * table.bin_sin
-    d_in, d_out, heights, labels_m, ids = _prism_hits(
-        world, x, y, cos_b, sin_b, yaw, table.half_fov
+    dirs = np.array([[cy, -sy], [sy, cy]]) @ table.bin_cs  # (2, B) world-frame bin directions
+    hits = _view_hits(
+        world,
+        x,
+        y,
+        dirs,
+        yaw,
+        table.half_fov,
+        table.tan_half_fov,
+        table.inv_cos_half_fov,
+        table.sentinel_row,
     )
-    n_bins = d_in.shape[0]
-
-    dist = table.plane_distance(cam_h, float(world.wall_height_m))
-    labels = table.plane_label
+    plane = table.plane_distance(cam_h, float(world.wall_height_m))
     obj = None
-    if d_in.shape[1]:
-        order = np.argsort(d_in, axis=1)
-        rows = np.arange(n_bins)[:, None]
+    if hits is None:
+        dist, labels = plane, table.plane_label.copy()
+        if with_rgb:
+            obj = np.full(table.n_pix, -1)
+    else:
+        d_in, d_out, index, st = hits
+        n_bins = d_in.shape[1]
+        order = d_in.argsort(axis=0)
+        prism = index.take(order)
         # A prism as tall as the ceiling hides everything behind it (a ray passing over it
         # would hit the ceiling first), so only the prisms up to the first such one in each
-        # bin matter: trim the sorted lists to that depth.
-        tall = heights >= world.wall_height_m
-        tall_sorted = tall[order]
-        first_tall = np.where(
-            tall_sorted.any(axis=1), tall_sorted.argmax(axis=1), order.shape[1] - 1
-        )
-        m = int(first_tall.max()) + 1
-        order = order[:, :m]
-        din = d_in[rows, order]
-        rise = heights[order] - cam_h
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tau = np.where(rise >= 0, rise / din, rise / d_out[rows, order])
-        tau = np.where(np.isfinite(din), np.clip(tau, -_TAU_CLIP, _TAU_CLIP), -_TAU_CLIP)
-        # Per bin: m prisms sorted by entry distance, running max of tau, plus a sentinel
-        # ("nothing blocks": tau = +clip so every ray of the bin stops there, d_in = inf).
-        stride = m + 1
-        blocker = np.empty((n_bins, stride))
-        np.maximum.accumulate(tau, axis=1, out=blocker[:, :m])
-        blocker[:, m] = _TAU_CLIP
-        blocker += table.bin_offsets[:, None]
+        # bin matter (every bin has one: the sentinel): trim the sorted lists to that depth.
+        m = int(st.tall.take(prism).argmax(axis=0).max()) + 1
+        order, prism = order[:m], prism[:m]
+        flat = order * n_bins
+        flat += table.bin_index
+        din = d_in.take(flat)
+        rise = st.heights.take(prism)
+        rise -= cam_h
+        tau = rise / np.where(rise >= 0, din, d_out.take(flat))
+        # Per bin: m prisms sorted by entry distance, running max of tau; every ray of the
+        # bin stops at the last one at the latest (tau = +clip). That entry is at or behind
+        # the bin's first tall prism, so a ray that passes over all the others would reach
+        # the ceiling before it: its d_prism loses against the plane below.
+        np.maximum(tau, -_TAU_CLIP, out=tau)
+        np.minimum(tau, _TAU_CLIP, out=tau)
+        tau[m - 1] = _TAU_CLIP
+        np.maximum.accumulate(tau, axis=0, out=tau)
+        # Bin-major flattening: blocker e = bin * m + j.
+        blocker = tau.T + table.bin_offsets
         # First blocker of every pixel = #(blocker < query). Queries are sorted, so count
-        # the other way round: place the few blocker values among the many queries, then
-        # a bincount + cumsum gives every pixel's count (cheaper than searching per pixel).
-        pos = np.searchsorted(table.query, blocker.ravel(), side="right")
-        g = np.cumsum(np.bincount(pos, minlength=len(table.query) + 1)[:-1])
-        d_ext = np.empty((n_bins, stride))
-        d_ext[:, :m] = din
-        d_ext[:, m] = np.inf
-        r_ext = np.zeros((n_bins, stride))
-        r_ext[:, :m] = rise
-        l_ext = np.zeros((n_bins, stride), dtype=np.uint8)
-        l_ext[:, :m] = labels_m[order]
+        # the other way round: place the few blocker values among the many queries; the
+        # gaps between consecutive positions are run lengths of each blocker index.
+        pos = table.query.searchsorted(blocker.ravel(), side="right")
+        n_ent = len(pos)
+        runs = np.empty(n_ent + 1, dtype=np.intp)
+        runs[0] = pos[0]
+        np.subtract(pos[1:], pos[:-1], out=runs[1:n_ent])
+        runs[n_ent] = table.n_pix - pos[-1]
+        g = np.repeat(np.arange(n_ent + 1), runs).take(table.inv_perm)  # image order
         # Front face at d_in, or (downward ray over a low prism) its top at rise / slope.
-        d_prism = np.maximum(d_ext.ravel()[g], r_ext.ravel()[g] * table.inv_down)
-        use = d_prism < dist
-        dist = np.where(use, d_prism, dist)
-        labels = np.where(use, l_ext.ravel()[g], labels)
+        d_prism = rise.T.ravel().take(g)
+        d_prism *= table.inv_down
+        np.maximum(d_prism, din.T.ravel().take(g), out=d_prism)
+        use = d_prism < plane
+        dist = np.minimum(d_prism, plane, out=d_prism)
+        labels = st.labels.take(prism.T.ravel()).take(g)
+        np.copyto(labels, table.plane_label, where=~use)
         if with_rgb:
-            o_ext = np.full((n_bins, stride), -1, dtype=np.int64)
-            o_ext[:, :m] = ids[order]
-            obj = np.where(use, o_ext.ravel()[g], -1)
+            obj = np.where(use, st.ids.take(prism.T.ravel()).take(g), -1)
     depth = dist * table.inv_dh
-    depth[~(depth <= camera_cfg.max_range_m)] = 0.0  # also clears inf / nan (no return)
-    shape = (int(height), int(width))
-    inv = table.inv_perm
-    labels_img = labels.astype(np.uint8, copy=False)[inv].reshape(shape)
+    depth = np.where(depth <= camera_cfg.max_range_m, depth, 0.0)  # also clears no-returns
+    shape = (table.height, table.width)
+    labels_img = labels.reshape(shape)
     rgb = None
     if with_rgb:
-        rgb_sorted = _photo_rgb(world, table, x, y, cy, sy, cam_h, dist, labels, obj, rng)
-        rgb = rgb_sorted[inv].reshape(shape + (3,))
+        rgb = _photo_rgb(world, table, x, y, cy, sy, cam_h, dist, labels, obj, rng)
+        rgb = rgb.reshape(shape + (3,))
     return CameraFrame(
         labels=labels_img,
-        semantic_rgb=np.take(LABEL_COLORS, labels_img, axis=0),  # 4x faster than [] here
-        depth_m=depth.astype(np.float32)[inv].reshape(shape),
+        semantic_rgb=_label_colors(labels_img),
+        depth_m=depth.astype(np.float32).reshape(shape),
         rgb=rgb,
         K=table.K.copy(),
     )
+
+
+# Two labels per uint16 (native byte order) index one 6-byte colour pair.
+_PAIR_COLORS = np.zeros((4 * 256, 6), dtype=np.uint8)
+for _a in range(4):
+    for _b in range(4):
+        _code = np.frombuffer(np.array([_a, _b], dtype=np.uint8).tobytes(), np.uint16)[0]
+        _PAIR_COLORS[_code] = np.concatenate([LABEL_COLORS[_a], LABEL_COLORS[_b]])
+_PAIR_COLORS = _PAIR_COLORS.view("V6").ravel()
+del _a, _b, _code
+
+
+def _label_colors(labels: np.ndarray) -> np.ndarray:
+    """``LABEL_COLORS[labels]`` for a contiguous (H, W) uint8 label image, two pixels per
+    lookup (several times faster than ``np.take(..., axis=0)`` with its 3-byte rows)."""
+    if labels.size % 2 or not labels.flags.c_contiguous:
+        return np.take(LABEL_COLORS, labels, axis=0)
+    pairs = _PAIR_COLORS.take(labels.reshape(-1).view(np.uint16))
+    return pairs.view(np.uint8).reshape(labels.shape + (3,))
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,12 +509,65 @@ _CLOTHES_PALETTE = np.array(
     dtype=np.float64,
 )
 _SKIN_PALETTE = np.array([[225, 185, 150], [190, 140, 100], [140, 95, 65]], dtype=np.float64)
+_NOISE_STD = 4.0  # sensor noise, grey levels
+_NOISE_SLACK = 1 << 16  # extra noise samples: random start offset of each frame's noise
 
 
-def _hash(a: np.ndarray, b: np.ndarray, seed: float) -> np.ndarray:
-    """Cheap deterministic per-lattice-cell noise in [0, 1) (the GLSL sin-hash)."""
-    v = np.sin(a * 12.9898 + b * 78.233 + seed * 37.719) * 43758.5453
-    return v - np.floor(v)
+def _hash(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic per-lattice-cell noise: two independent values in [0, 1) per cell.
+
+    Args:
+        a, b: float32 arrays of integral lattice coordinates (floored).
+        seed: selects an independent noise field.
+
+    Returns:
+        Two float32 arrays (high / low 16 bits of an integer hash of the cell).
+    """
+    h = a.astype(np.int32).view(np.uint32)
+    h *= np.uint32(0x9E3779B1)
+    hb = b.astype(np.int32).view(np.uint32)
+    hb *= np.uint32(0x85EBCA77)
+    h ^= hb
+    h ^= np.uint32((seed * 0xC2B2AE3D) & 0xFFFFFFFF)
+    h ^= h >> np.uint32(15)
+    h *= np.uint32(0x2C1B3C6D)
+    h ^= h >> np.uint32(12)
+    h *= np.uint32(0x297A2D39)
+    h ^= h >> np.uint32(15)
+    scale = np.float32(1.0 / 65536.0)
+    hi = (h >> np.uint32(16)).astype(np.float32)
+    hi *= scale
+    h &= np.uint32(0xFFFF)
+    lo = h.astype(np.float32)
+    lo *= scale
+    return hi, lo
+
+
+class _RgbTables:
+    """float32 per-pixel ray data and the sensor-noise pool of one ``_RayTable``."""
+
+    def __init__(self, table: _RayTable) -> None:
+        f32 = np.float32
+        self.cos_az = table.cos_az.astype(f32)
+        self.sin_az = table.sin_az.astype(f32)
+        self.slope = table.slope.astype(f32)
+        self.inv_dh = table.inv_dh.astype(f32)
+        # Gaussian sensor noise, drawn once: each frame adds a window of it that starts at
+        # a random offset (drawing 3 N normals per frame would cost more than the rest of
+        # the image together).
+        n = 3 * table.n_pix + _NOISE_SLACK
+        self.noise = np.random.default_rng(0x5E15).standard_normal(n, dtype=f32)
+        self.noise *= f32(_NOISE_STD)
+
+
+def _rgb_tables(table: _RayTable) -> _RgbTables:
+    aux = table._aux.get("rgb")
+    if aux is None:
+        aux = table._aux["rgb"] = _RgbTables(table)
+    return aux
+
+
+_RGB_CHUNK = 1 << 15  # pixels per block: keeps every temporary small and cache resident
 
 
 def _photo_rgb(
@@ -391,71 +585,177 @@ def _photo_rgb(
 ) -> np.ndarray:
     """(N, 3) uint8 textured, lit and noisy image: class is not decidable from colour alone
     (palettes overlap), only together with texture and geometry, so a segmentation net has
-    to learn something."""
+    to learn something.
+
+    Textures are procedural in world coordinates of the hit point (so they stick to the
+    surfaces as the camera moves): per-class patterns with per-lattice-cell noise, float32
+    throughout. The image is processed in blocks of ``_RGB_CHUNK`` pixels; in a block every
+    class in view has its pattern evaluated on the whole block and selected per pixel
+    (cheaper than gathering / scattering pixel subsets).
+    """
     rng = np.random.default_rng(0) if rng is None else rng
+    f32 = np.float32
+    aux = _rgb_tables(table)
     n = len(dist)
-    d = np.where(np.isfinite(dist), dist, 50.0)
-    hx = x + d * (cyaw * table.cos_az - syaw * table.sin_az)
-    hy = y + d * (syaw * table.cos_az + cyaw * table.sin_az)
-    hz = cam_h + table.slope * d
     obj = np.full(n, -1) if obj is None else obj
     # Scene styles depend on the world geometry (stable over an episode), lighting on rng.
     style = int(abs(float(world.bounds.sum()) * 1000.0)) + len(world.boxes)
     wall_c = _WALL_PALETTE[style % len(_WALL_PALETTE)]
     floor_c = _FLOOR_PALETTE[(style // 7) % len(_FLOOR_PALETTE)]
-    out = np.empty((n, 3), dtype=np.float64)
+    n_box, n_people = len(world.boxes), len(world.people_xy)
+    # Colour rows: wall, ceiling, floor, one per box, three per person (trousers, shirt, skin).
+    oid = np.arange(n_box)
+    pid = n_box + np.arange(n_people)
+    colours = np.concatenate(
+        [
+            [wall_c, 1.05 * wall_c, floor_c],
+            _FURNITURE_PALETTE[(oid * 7 + style) % len(_FURNITURE_PALETTE)],
+            np.stack(
+                [
+                    _CLOTHES_PALETTE[(pid * 3 + 2) % len(_CLOTHES_PALETTE)] * 0.6,
+                    _CLOTHES_PALETTE[(pid * 5 + 1) % len(_CLOTHES_PALETTE)],
+                    _SKIN_PALETTE[pid % len(_SKIN_PALETTE)],
+                ],
+                axis=1,
+            ).reshape(-1, 3),
+        ]
+    )
+    # Lighting: global gain and colour cast, distance falloff, a soft vertical gradient and
+    # sensor noise -- random per frame through rng.
+    gain = f32(rng.uniform(0.65, 1.25))
+    tint = rng.uniform(0.9, 1.1, size=3)
+    start = int(rng.integers(_NOISE_SLACK))
+    negate_noise = rng.random() < 0.5
+    colours = (colours * tint).astype(f32).T.copy()  # (3, K)
+    box_heights = world.box_heights.astype(f32)
+    ctx = (x, y, cyaw, syaw, cam_h, style, n_box, box_heights, float(world.wall_height_m))
+    rgb = np.empty((n, 3), dtype=np.uint8)
+    for i0 in range(0, n, _RGB_CHUNK):
+        i1 = min(i0 + _RGB_CHUNK, n)
+        shade, row, d, hz = _shade_block(aux, ctx, i0, i1, dist, labels, obj)
+        # Distance falloff 1 / (1 + 0.04 min(z-depth, 15)), vertical gradient 0.9 .. 1.0.
+        depth = d * aux.inv_dh[i0:i1]
+        np.minimum(depth, f32(15.0), out=depth)
+        depth *= f32(0.04)
+        depth += f32(1.0)
+        light = hz * f32(0.1 / 2.5)
+        np.maximum(light, f32(0.0), out=light)
+        np.minimum(light, f32(0.1), out=light)
+        light += f32(0.9)
+        light *= gain
+        light /= depth
+        shade *= light
+        out = np.empty((i1 - i0, 3), dtype=f32)
+        for c in range(3):
+            np.multiply(colours[c].take(row), shade, out=out[:, c])
+        noise = aux.noise[start + 3 * i0 : start + 3 * i1].reshape(-1, 3)
+        if negate_noise:
+            out -= noise
+        else:
+            out += noise
+        np.maximum(out, f32(0.0), out=out)
+        np.minimum(out, f32(255.0), out=out)
+        rgb[i0:i1] = out
+    return rgb
+
+
+def _shade_block(
+    aux: _RgbTables,
+    ctx: tuple,
+    i0: int,
+    i1: int,
+    dist: np.ndarray,
+    labels: np.ndarray,
+    obj: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Texture shade, colour row, distance and hit height of pixels ``i0:i1``."""
+    f32 = np.float32
+    x, y, cyaw, syaw, cam_h, style, n_box, box_heights, wall_h = ctx
+    labels = labels[i0:i1]
+    d = np.where(dist[i0:i1] < _SENTINEL_D, dist[i0:i1], 50.0).astype(f32)
+    cos_az, sin_az = aux.cos_az[i0:i1], aux.sin_az[i0:i1]
+    hx = f32(cyaw) * cos_az
+    hx -= f32(syaw) * sin_az
+    hx *= d
+    hx += f32(x)
+    hy = f32(syaw) * cos_az
+    hy += f32(cyaw) * sin_az
+    hy *= d
+    hy += f32(y)
+    hz = aux.slope[i0:i1] * d
+    hz += f32(cam_h)
+    n = i1 - i0
+    shade = np.ones(n, dtype=f32)
+    row = np.zeros(n, dtype=np.intp)
 
     m = labels == WALL
     if m.any():
-        u = hx[m] + hy[m]  # coordinate along an axis-aligned wall (either orientation)
-        grain = _hash(np.floor(u[:, None] * 25.0), np.floor(hz[m][:, None] * 25.0), 1.0)
-        shade = 0.93 + 0.07 * grain + 0.04 * np.sin(u * 3.1 + hz[m] * 2.3)[:, None]
-        ceiling = (hz[m] > world.wall_height_m - 1e-3)[:, None]
-        out[m] = np.where(ceiling, 1.05 * wall_c, wall_c) * shade
+        u = hx + hy  # coordinate along an axis-aligned wall (either orientation)
+        grain, _ = _hash(np.floor(u * f32(25.0)), np.floor(hz * f32(25.0)), 1)
+        s = u * f32(3.1)
+        s += hz * f32(2.3)
+        s = np.sin(s, out=s)
+        s *= f32(0.04)
+        s += f32(0.93)
+        grain *= f32(0.07)
+        s += grain
+        np.copyto(shade, s, where=m)
+        np.copyto(row, 1, where=m & (hz > f32(wall_h - 1e-3)))
     m = labels == FLOOR
     if m.any():
-        fx, fy = hx[m], hy[m]
+        np.copyto(row, 2, where=m)
         if (style // 3) % 2 == 0:  # wooden planks along x with staggered joints
-            plank = np.floor(fy / 0.18)
-            joint = np.floor((fx + 0.7 * _hash(plank, plank, 2.0)) / 1.2)
-            tone = 0.8 + 0.2 * _hash(plank, joint, 3.0)
-            stripe = 0.94 + 0.06 * np.sin(fx * 45.0 + 4.0 * _hash(plank, joint, 4.0) * 6.28)
-            seam = np.where(np.abs(fy / 0.18 - np.rint(fy / 0.18)) < 0.06, 0.75, 1.0)
-            shade = tone * stripe * seam
+            p = hy * f32(1.0 / 0.18)
+            plank = np.floor(p)
+            offset, _ = _hash(plank, plank, 2)
+            offset *= f32(0.7)
+            offset += hx
+            offset *= f32(1.0 / 1.2)
+            tone, phase = _hash(plank, np.floor(offset, out=offset), 3)
+            tone *= f32(0.2)
+            tone += f32(0.8)
+            phase *= f32(4.0 * 6.28)
+            phase += hx * f32(45.0)
+            stripe = np.sin(phase, out=phase)
+            stripe *= f32(0.06)
+            stripe += f32(0.94)
+            tone *= stripe
+            p -= np.rint(p)
+            tone[np.abs(p, out=p) < f32(0.06)] *= f32(0.75)  # seams between planks
         else:  # square tiles with darker grout
-            tx, ty = fx / 0.5, fy / 0.5
-            tone = 0.88 + 0.12 * _hash(np.floor(tx), np.floor(ty), 5.0)
-            grout = (np.abs(tx - np.rint(tx)) < 0.04) | (np.abs(ty - np.rint(ty)) < 0.04)
-            shade = tone * np.where(grout, 0.6, 1.0)
-        out[m] = floor_c * shade[:, None]
+            tx, ty = hx * f32(2.0), hy * f32(2.0)
+            tone, _ = _hash(np.floor(tx), np.floor(ty), 5)
+            tone *= f32(0.12)
+            tone += f32(0.88)
+            tx -= np.rint(tx)
+            ty -= np.rint(ty)
+            grout = (np.abs(tx, out=tx) < f32(0.04)) | (np.abs(ty, out=ty) < f32(0.04))
+            tone[grout] *= f32(0.6)
+        np.copyto(shade, tone, where=m)
     m = labels == FURNITURE
     if m.any():
-        oid = obj[m]
-        base = _FURNITURE_PALETTE[(oid * 7 + style) % len(_FURNITURE_PALETTE)]
-        u = hx[m] + hy[m]
-        grain = 0.85 + 0.15 * np.sin((hz[m] * 2.0 + u * 0.5) * 40.0 + 3.0 * np.sin(u * 6.0))
-        top = np.abs(hz[m] - world.box_heights[np.clip(oid, 0, None)]) < 1e-3
-        out[m] = base * (grain * np.where(top, 1.1, 1.0))[:, None]
+        box = np.where(m, obj[i0:i1], 0)
+        np.copyto(row, box + 3, where=m)
+        u = hx + hy
+        grain = u * f32(6.0)
+        grain = np.sin(grain, out=grain)
+        grain *= f32(3.0)
+        grain += (hz * f32(2.0) + u * f32(0.5)) * f32(40.0)
+        grain = np.sin(grain, out=grain)
+        grain *= f32(0.15)
+        grain += f32(0.85)
+        top = hz - box_heights.take(box)
+        grain[np.abs(top, out=top) < f32(1e-3)] *= f32(1.1)
+        np.copyto(shade, grain, where=m)
     m = labels == PERSON
     if m.any():
-        oid = obj[m]
-        z = hz[m][:, None]
-        shirt = _CLOTHES_PALETTE[(oid * 5 + 1) % len(_CLOTHES_PALETTE)]
-        trousers = _CLOTHES_PALETTE[(oid * 3 + 2) % len(_CLOTHES_PALETTE)] * 0.6
-        skin = _SKIN_PALETTE[oid % len(_SKIN_PALETTE)]
-        col = np.where(z > 1.5, skin, np.where(z > 0.85, shirt, trousers))
-        folds = 0.9 + 0.1 * _hash(np.floor(hx[m] * 30.0), np.floor(hz[m] * 12.0), 6.0)
-        out[m] = col * folds[:, None]
-
-    # Lighting: global gain and colour cast, distance falloff, a soft vertical gradient and
-    # sensor noise -- random per frame through rng.
-    gain = rng.uniform(0.65, 1.25)
-    tint = rng.uniform(0.9, 1.1, size=3)
-    falloff = 1.0 / (1.0 + 0.04 * np.minimum(d * table.inv_dh, 15.0))
-    light = gain * falloff * (0.9 + 0.1 * np.clip(hz / 2.5, 0.0, 1.0))
-    out *= light[:, None] * tint
-    out += rng.normal(0.0, 4.0, size=out.shape)
-    return np.clip(out, 0, 255).astype(np.uint8)
+        band = (hz > f32(0.85)).view(np.int8) + (hz > f32(1.5)).view(np.int8)
+        np.copyto(row, 3 + n_box + 3 * (obj[i0:i1] - n_box) + band, where=m)
+        folds, _ = _hash(np.floor(hx * f32(30.0)), np.floor(hz * f32(12.0)), 6)
+        folds *= f32(0.1)
+        folds += f32(0.9)
+        np.copyto(shade, folds, where=m)
+    return shade, row, d, hz
 
 
 # --------------------------------------------------------------------------------------------
