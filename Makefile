@@ -9,7 +9,7 @@ export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/ros2_ws/src/xai_bringup/config
 export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 unexport ROS_AUTOMATIC_DISCOVERY_RANGE
 TEST_DIRS := ros2_ws/src/xai_core/test ros2_ws/src/xai_nodes/test unity_sim/xai_sim/tests tests
-LINT_DIRS := ros2_ws/src unity_sim/xai_sim tests scripts bench
+LINT_DIRS := ros2_ws/src unity_sim/xai_sim tests scripts bench training
 
 .PHONY: setup demo test lint bench clean distclean
 

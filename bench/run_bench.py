@@ -109,6 +109,72 @@ def bench_pointcloud2(repeats: int) -> list[dict]:
     ]
 
 
+def bench_policies(repeats: int, quick: bool) -> list[dict]:
+    """Decision latency at batch 1, one thread, attention included; DQN updates per second."""
+    import torch
+
+    from xai_core.nav.build import build_model
+
+    torch.set_num_threads(1)
+    results = []
+    n = 20 if quick else 200
+    for name, target_ms in [("aqt_goal", 3.0), ("cnn_goal", None)]:
+        model = build_model(name).eval()
+        image, goal = torch.rand(1, 3, 84, 84), torch.rand(1, 3)
+        with torch.no_grad():
+            for _ in range(5):
+                model(image, goal)
+            latencies = []
+            for _ in range(n):
+                start = time.perf_counter()
+                model(image, goal, need_weights=True)
+                latencies.append(time.perf_counter() - start)
+        p50 = float(np.median(latencies)) * 1e3
+        results.append(
+            {
+                "name": f"{name} decision latency p50 (batch 1, 1 thread, attention)",
+                "value": round(p50, 3),
+                "unit": "ms",
+                "compared_with": f"<= {target_ms} ms (issue #3 target)" if target_ms else "-",
+                "ok": None if target_ms is None else bool(p50 <= target_ms),
+            }
+        )
+    for name in ("aqt_goal", "cnn_goal"):
+        rate = _updates_per_second(name, repeats, steps=3 if quick else 20)
+        results.append(
+            {
+                "name": f"{name} DQN updates/s (batch 32, double-Q, 1 thread)",
+                "value": round(rate, 1),
+                "unit": "updates/s",
+                "compared_with": "-",
+                "ok": None,
+            }
+        )
+    return results
+
+
+def _updates_per_second(name: str, repeats: int, steps: int) -> float:
+    """Double-Q DQN updates per second of model ``name`` at batch 32."""
+    import torch
+
+    from xai_core.nav.build import build_model
+    from xai_core.rl.dqn import double_q_loss
+
+    online, target = build_model(name), build_model(name)
+    optimizer = torch.optim.Adam(online.parameters(), lr=1e-4)
+    batch = (torch.rand(32, 3, 84, 84), torch.rand(32, 3))
+    actions, rewards, dones = torch.randint(0, 4, (32,)), torch.rand(32), torch.zeros(32)
+
+    def update() -> None:
+        loss, _ = double_q_loss(online, target, batch, batch, actions, rewards, dones, 0.99)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    update()
+    return steps / best_time(lambda: [update() for _ in range(steps)], repeats)
+
+
 def print_table(results: list[dict]) -> None:
     """Print results as a fixed-width table."""
     rows = [("benchmark", "value", "compared with", "ok")]
@@ -129,7 +195,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
     args = parser.parse_args()
     n_steps = 300 if args.quick else 3000
-    results = bench_simulator(args.repeats, n_steps) + bench_pointcloud2(args.repeats)
+    results = (
+        bench_simulator(args.repeats, n_steps)
+        + bench_pointcloud2(args.repeats)
+        + bench_policies(args.repeats, args.quick)
+    )
     print_table(results)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

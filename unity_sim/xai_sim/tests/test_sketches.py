@@ -50,3 +50,31 @@ def test_regenerating_gives_the_committed_json():
 def test_unknown_sketch_lists_valid_ids():
     with pytest.raises(ValueError, match="equal_straight_hall"):
         get_sketch("nope")
+
+
+def test_random_training_sketches_are_drivable_and_seeded() -> None:
+    from xai_sim import IndoorNavEnv, SimConfig
+
+    config = SimConfig.from_dict({"episode": {"sketch_pool": "random"}})
+    env = IndoorNavEnv(config, mode="sketch")
+    kinds = set()
+    for seed in range(12):
+        env.reset(seed=seed)
+        sketch = env.sketch
+        kinds.add(sketch.kind)
+        assert sketch.id.startswith("random_") and sketch.waypoints.shape == (100, 2)
+        steps = np.linalg.norm(np.diff(sketch.waypoints, axis=0), axis=1)
+        assert steps.max() <= 0.125  # the robot (0.25 m per forward step) can keep up
+        assert env.world.obstacle_distance(sketch.waypoints).min() >= 0.4
+    assert kinds == {"equal", "unequal", "curve"}
+    env.reset(seed=3)
+    first = env.sketch.waypoints.copy()
+    env.reset(seed=3)
+    np.testing.assert_array_equal(first, env.sketch.waypoints)
+
+
+def test_unknown_sketch_pool_is_rejected() -> None:
+    from xai_sim import SimConfig
+
+    with pytest.raises(ValueError, match="sketch_pool"):
+        SimConfig.from_dict({"episode": {"sketch_pool": "mine"}})

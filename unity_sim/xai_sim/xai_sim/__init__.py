@@ -23,6 +23,7 @@ from .planner import (
     subgoals_along,
 )
 from .render import (
+    TOPDOWN_COLORS,
     CameraFrame,
     colorize_depth,
     compose_panel,
@@ -75,6 +76,7 @@ __all__ = [
     "LABEL_NAMES",
     "LAYOUTS",
     "SKETCH_KINDS",
+    "TOPDOWN_COLORS",
     "CameraConfig",
     "CameraFrame",
     "EpisodeConfig",

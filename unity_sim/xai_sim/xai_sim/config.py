@@ -98,6 +98,9 @@ class EpisodeConfig:
         people_speed_m: distance a walking person covers per step (slow, ~0.4 of the robot).
         planner_resolution_m: A* grid cell size.
         planner_margin_m: extra clearance beyond the robot radius kept by planned paths.
+        sketch_pool: sketch mode without a sketch id: ``"eval"`` picks one of the ten packaged
+            evaluation sketches, ``"random"`` draws a new random sketch (training) in a named
+            layout.
     """
 
     max_steps: int = 100
@@ -110,6 +113,7 @@ class EpisodeConfig:
     max_path_m: float = 12.0
     people_walking: bool = False
     people_speed_m: float = 0.1
+    sketch_pool: str = "eval"
     planner_resolution_m: float = 0.1
     planner_margin_m: float = 0.2
 
@@ -135,6 +139,10 @@ class EpisodeConfig:
             raise ValueError(
                 f"{prefix}.max_path_m ({self.max_path_m}) must be >= "
                 f"{prefix}.min_path_m ({self.min_path_m})"
+            )
+        if self.sketch_pool not in ("eval", "random"):
+            raise ValueError(
+                f"{prefix}.sketch_pool must be 'eval' or 'random', got {self.sketch_pool!r}"
             )
         if not isinstance(self.people_walking, bool):
             raise ValueError(f"{prefix}.people_walking must be a bool, got {self.people_walking!r}")

@@ -26,8 +26,8 @@ from gymnasium import spaces
 from .config import SimConfig
 from .planner import astar, build_occupancy_grid, path_length, smooth_path, subgoals_along
 from .render import CameraFrame, compose_panel, render_camera, render_topdown
-from .sketches import Sketch, get_sketch, load_sketches
-from .world import World, generate_floor_plan, make_layout
+from .sketches import Sketch, get_sketch, load_sketches, random_sketch
+from .world import World, generate_floor_plan, layout_names, make_layout
 
 ACTION_NAMES: tuple[str, ...] = ("stop", "forward", "left", "right")
 """Discrete actions 0..3: stop = no motion, forward = one step, left/right = turn in place."""
@@ -237,14 +237,18 @@ class IndoorNavEnv(gym.Env):
         # Validate names before touching any state, so a refused reset leaves the episode intact.
         if options.get("layout") is not None:
             make_layout(options["layout"])
-        if options.get("sketch") is not None:
+        if options.get("sketch") not in (None, "random"):
             get_sketch(options["sketch"])
         rng = self.np_random
         cfg = self.config
         self._reset_counters()
         if self.mode == "sketch":
             sketch_id = options.get("sketch")
-            if sketch_id is None:
+            if sketch_id is None and cfg.episode.sketch_pool == "random":
+                sketch_id = "random"
+            if sketch_id == "random":
+                self.sketch = self._random_sketch(rng, options.get("layout"))
+            elif sketch_id is None:
                 sketches = load_sketches()
                 self.sketch = sketches[int(rng.integers(len(sketches)))]
             else:
@@ -361,6 +365,16 @@ class IndoorNavEnv(gym.Env):
         )
 
     # ------------------------------------------------------------------ internals
+
+    def _random_sketch(self, rng: np.random.Generator, layout: str | None) -> Sketch:
+        """A random training sketch in ``layout`` (or in a random named layout where one fits)."""
+        names = [layout] if layout else list(rng.permutation(layout_names()))
+        for name in names:
+            try:
+                return random_sketch(rng, _layout(str(name)), str(name))
+            except RuntimeError:
+                continue
+        raise RuntimeError(f"no random sketch fits in layout(s) {names}")
 
     def _reset_counters(self) -> None:
         self._step = 0

@@ -767,6 +767,13 @@ _ROBOT_COLOR = np.array([255, 255, 255], dtype=np.uint8)
 _WAYPOINT_COLOR = np.array([0, 0, 0], dtype=np.uint8)
 _TRAJECTORY_COLOR = np.array([255, 255, 0], dtype=np.uint8)
 
+#: Every colour the top-down map uses (semantic colours + background, robot, waypoints,
+#: trajectory): lets a replay buffer store the map as one palette byte per pixel.
+TOPDOWN_COLORS = np.concatenate(
+    [LABEL_COLORS, [_OUTSIDE_COLOR, _ROBOT_COLOR, _WAYPOINT_COLOR, _TRAJECTORY_COLOR]]
+).astype(np.uint8)
+TOPDOWN_COLORS.setflags(write=False)
+
 
 def _topdown_window(world: World, size: int, extent_m: float | None) -> tuple[float, float, float]:
     """(x_left, y_top, metres per pixel) of the square map window."""

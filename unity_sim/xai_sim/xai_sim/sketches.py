@@ -250,3 +250,71 @@ def write_sketches(path: str | Path | None = None) -> Path:
     out.write_text(sketches_to_json(generate_sketches()), encoding="utf-8")
     _load.cache_clear()
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Random training sketches
+# --------------------------------------------------------------------------------------------
+
+
+def random_sketch(
+    rng: np.random.Generator, world, layout: str, clearance_m: float = 0.4, max_tries: int = 200
+) -> Sketch:
+    """A random drivable sketch in ``world`` for training (the ten evaluation sketches stay
+    held out).
+
+    The path is a chain of 1-3 constant-curvature pieces (straight with probability 0.4,
+    otherwise a curvature of 0.25..0.7 1/m either way) from a random free start; the drawing
+    speed is constant (``equal``) or changes once or twice (``unequal``), with intervals of
+    0.04..0.12 m per step, so the robot (0.25 m per forward step) can keep up. Every
+    waypoint keeps ``clearance_m`` from obstacles and stays inside the world.
+
+    Raises:
+        RuntimeError: no drivable sketch found in ``max_tries`` attempts.
+    """
+    for _ in range(max_tries):
+        if rng.random() < 0.5:
+            intervals = np.full(SKETCH_LENGTH, rng.uniform(0.05, 0.12))
+            kind = "equal"
+        else:
+            cuts = np.sort(
+                rng.choice(np.arange(20, 81), size=int(rng.integers(1, 3)), replace=False)
+            )
+            speeds = rng.uniform(0.04, 0.12, size=len(cuts) + 1)
+            intervals = np.repeat(speeds, np.diff(np.concatenate([[0], cuts, [SKETCH_LENGTH]])))
+            kind = "unequal"
+        length = float(intervals.sum())
+        start = world.free_space_sample(rng, clearance_m)
+        # Half the sketches start along a wall direction, as people draw in rooms and corridors.
+        heading = rng.uniform(-math.pi, math.pi)
+        if rng.random() < 0.5:
+            heading = round(heading / (math.pi / 2)) * (math.pi / 2)
+        pieces = int(rng.integers(1, 4))
+        bounds = np.sort(rng.uniform(0, length, size=pieces - 1))
+        curvatures = np.where(
+            rng.random(pieces) < 0.4,
+            0.0,
+            rng.uniform(0.25, 0.7, pieces) * rng.choice([-1, 1], pieces),
+        )
+        ds = 0.02
+        s = np.arange(0.0, length + ds, ds)
+        kappa = curvatures[np.searchsorted(bounds, s)]
+        theta = heading + np.concatenate([[0.0], np.cumsum(kappa[:-1] * ds)])
+        path = start + np.stack(
+            [
+                np.concatenate([[0.0], np.cumsum(np.cos(theta[:-1]) * ds)]),
+                np.concatenate([[0.0], np.cumsum(np.sin(theta[:-1]) * ds)]),
+            ],
+            axis=1,
+        )
+        inside = np.all(
+            (path >= world.bounds[:2] + clearance_m) & (path <= world.bounds[2:] - clearance_m)
+        )
+        if not inside or world.obstacle_distance(path).min() < clearance_m:
+            continue
+        if np.any(curvatures != 0) and kind == "equal":
+            kind = "curve"
+        waypoints = resample_polyline(path, np.cumsum(intervals))
+        start_pose = np.array([start[0], start[1], heading])
+        return Sketch(f"random_{kind}", kind, layout, start_pose, waypoints)
+    raise RuntimeError(f"no drivable random sketch found in layout {layout!r}")

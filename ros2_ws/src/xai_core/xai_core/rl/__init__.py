@@ -1,0 +1,1 @@
+"""Reinforcement-learning pieces shared by more than one training script (CleanRL rule 3)."""
