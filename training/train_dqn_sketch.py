@@ -14,11 +14,11 @@ distance to this step's waypoint. Outputs in ``runs/<run_name>/`` as for train_d
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import gymnasium as gym
@@ -37,17 +37,15 @@ from xai_core.nav.obs import (
     sketch_pose_features,
     to_sketch_frame,
 )
-from xai_core.rl.dqn import (
-    double_q_loss,
-    epsilon_greedy,
-    load_training_state,
-    save_training_state,
-    seed_everything,
-)
+from xai_core.rl.dqn import DQNLearner, RunLog, seed_everything
 from xai_core.rl.replay import ReplayBuffer, linear_schedule
 from xai_sim import TOPDOWN_COLORS, IndoorNavEnv, SimConfig
 
 STEPS = 100  # sketch length
+DATA = (
+    "xai_sim random training sketches in the named layouts; evaluated on the ten held-out "
+    "evaluation sketches"
+)
 
 
 @dataclass
@@ -102,14 +100,53 @@ class SketchInputs:
         return tuple(torch.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in arrays)
 
 
+def sketch_policy(q_network: torch.nn.Module, device, sketch):
+    """Greedy ``act(obs, step)`` for one evaluation sketch."""
+    waypoints = torch.from_numpy(to_sketch_frame(sketch.waypoints, sketch.start_pose))[None]
+
+    @torch.no_grad()
+    def act(obs: dict, step: int) -> int:
+        inputs = (
+            torch.from_numpy(image_to_chw(obs["topdown"]))[None],
+            torch.from_numpy(sketch_pose_features(obs["pose"], sketch.start_pose))[None],
+            waypoints,
+            torch.tensor([min(step, STEPS - 1)]),
+        )
+        inputs = tuple(t.to(device) for t in inputs)
+        return int(q_network(*inputs, need_weights=False).q.argmax(1).item())
+
+    return act
+
+
+def reference_decision(checkpoint: Path) -> dict:
+    """A stored observation and the checkpoint's decision on it (for the manifest)."""
+    from xai_core.nav.predictor import SketchNavPredictor
+
+    env = IndoorNavEnv(mode="sketch")
+    obs, _ = env.reset(seed=0, options={"sketch": "curve_s_hall"})
+    path = checkpoint.with_suffix(".obs.npz")
+    np.savez_compressed(
+        path,
+        topdown=obs["topdown"],
+        pose=obs["pose"],
+        waypoints=env.sketch.waypoints,
+        start_pose=env.sketch.start_pose,
+    )
+    predictor = SketchNavPredictor.from_checkpoint(checkpoint)
+    predictor.set_sketch(env.sketch.waypoints, env.sketch.start_pose)
+    decision = predictor.predict(obs["topdown"], obs["pose"], 0)
+    return {
+        "observation": path.name,
+        "step": 0,
+        "action": decision.action,
+        "q_values": [round(float(q), 6) for q in decision.q_values],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_dataclass_cli(Config, argv, description=__doc__.splitlines()[0])
     get_spec(cfg.model)
-    run_name = cfg.run_name or f"{cfg.exp_name}__{cfg.model}__{cfg.seed}"
-    run_dir = Path(cfg.runs_dir) / run_name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    print(f"run {run_name}: {json.dumps(asdict(cfg))}")
+    run = RunLog(cfg, cfg.runs_dir, cfg.run_name or f"{cfg.exp_name}__{cfg.model}__{cfg.seed}")
     seed_everything(cfg.seed, cfg.threads)
     rng = np.random.default_rng(cfg.seed)
     device = torch.device(cfg.device)
@@ -119,10 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
     kwargs = model_kwargs(cfg.model)
-    q_network = build_model(cfg.model, **kwargs).to(device)
-    target_network = build_model(cfg.model, **kwargs).to(device)
-    target_network.load_state_dict(q_network.state_dict())
-    optimizer = torch.optim.Adam(q_network.parameters(), lr=cfg.learning_rate)
+    learner = DQNLearner(
+        partial(build_model, cfg.model, **kwargs),
+        cfg.learning_rate,
+        cfg.gamma,
+        cfg.max_grad_norm,
+        cfg.target_update_interval,
+        device,
+    )
     to_inputs = SketchInputs(device)
     size = kwargs["image_size"]
     fields = {
@@ -139,66 +180,25 @@ def main(argv: list[str] | None = None) -> int:
     rb = ReplayBuffer(cfg.buffer_size, fields, seed=cfg.seed)
     print(f"replay buffer: {cfg.buffer_size} transitions, {rb.nbytes / 2**30:.2f} GiB")
 
-    state_path = run_dir / "train_state.pt"
-    start_iteration, updates, best_ade, wall_before = 0, 0, float("inf"), 0.0
-    if state_path.exists():
-        state = load_training_state(state_path, device)
-        q_network.load_state_dict(state["q_network"])
-        target_network.load_state_dict(state["target_network"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_iteration, updates = int(state["iteration"]), int(state["updates"])
-        best_ade, wall_before = float(state["best_ade"]), float(state["wall_time_s"])
-        print(
-            f"resumed from {state_path} at step {start_iteration * cfg.num_envs} "
-            f"(replay refills from the current policy)"
-        )
-
-    from torch.utils.tensorboard import SummaryWriter
-
-    writer = SummaryWriter(str(run_dir))
-    metrics = open(run_dir / "metrics.jsonl", "a")  # noqa: SIM115 - closed at the end
+    counters = run.load_state(learner) or {}
+    start_iteration = int(counters.get("iteration", 0))
+    best_ade = float(counters.get("best_ade", float("inf")))
+    wall_before = float(counters.get("wall_time_s", 0.0))
 
     def evaluate() -> dict:
-        q_network.eval()
-
-        def make_policy(sketch):
-            waypoints = torch.from_numpy(to_sketch_frame(sketch.waypoints, sketch.start_pose))
-
-            @torch.no_grad()
-            def act(obs: dict, step: int) -> int:
-                pose = sketch_pose_features(obs["pose"], sketch.start_pose)
-                inputs = (
-                    torch.from_numpy(image_to_chw(obs["topdown"]))[None].to(device),
-                    torch.from_numpy(pose)[None].to(device),
-                    waypoints[None].to(device),
-                    torch.tensor([min(step, STEPS - 1)], device=device),
-                )
-                return int(q_network(*inputs, need_weights=False).q.argmax(1).item())
-
-            return act
-
-        result = evaluate_sketch(make_policy).to_dict()
-        q_network.train()
+        learner.q_network.eval()
+        result = evaluate_sketch(partial(sketch_policy, learner.q_network, device)).to_dict()
+        learner.q_network.train()
         return result
-
-    def meta(step: int, wall_s: float, evaluation: dict) -> dict:
-        return {
-            "config": asdict(cfg),
-            "command": " ".join(sys.argv),
-            "env_steps": step,
-            "updates": updates,
-            "wall_time_s": round(wall_s, 1),
-            "evaluation": evaluation,
-            "data": "xai_sim random training sketches in the named layouts; evaluated on "
-            "the ten held-out evaluation sketches",
-            "torch": str(torch.__version__),
-        }
 
     def sketch_arrays() -> tuple[np.ndarray, np.ndarray]:
         """Current sketch of every env: waypoints in its frame (N, T, 2), start poses (N, 3)."""
         sketches = [env.sketch for env in envs.envs]
         frames = [to_sketch_frame(s.waypoints, s.start_pose) for s in sketches]
         return np.stack(frames), np.stack([s.start_pose for s in sketches])
+
+    def pose_features(poses: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        return np.stack([sketch_pose_features(p, s) for p, s in zip(poses, starts, strict=True)])
 
     num_iterations = cfg.total_steps // cfg.num_envs
     updates_per_iteration = max(cfg.num_envs // cfg.train_frequency, 1)
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         range(start_iteration, num_iterations),
         initial=start_iteration,
         total=num_iterations,
-        desc=run_name,
+        desc="train",
         unit="it",
         mininterval=10,
     )
@@ -219,28 +219,20 @@ def main(argv: list[str] | None = None) -> int:
         epsilon = linear_schedule(
             cfg.eps_start, cfg.eps_end, int(cfg.eps_fraction * cfg.total_steps), global_step
         )
+        # The sketch of each env is read before stepping: an autoreset replaces it.
         waypoints, starts = sketch_arrays()
-        pose = np.stack(
-            [sketch_pose_features(obs["pose"][i], starts[i]) for i in range(cfg.num_envs)]
-        )
+        pose = pose_features(obs["pose"], starts)
         topdown = to_inputs.codec.encode(obs["topdown"])
-        with torch.no_grad():
-            q = q_network(*to_inputs(topdown, pose, waypoints, steps), need_weights=False).q
-        actions = epsilon_greedy(q, epsilon, rng)
+        actions = learner.act(to_inputs(topdown, pose, waypoints, steps), epsilon, rng)
         next_obs, rewards, terminations, truncations, infos = envs.step(actions)
 
-        real_next = {k: next_obs[k].copy() for k in ("topdown", "pose")}
+        real_next = {key: next_obs[key].copy() for key in ("topdown", "pose")}
         for i in np.flatnonzero(terminations | truncations):
             for key in real_next:
                 real_next[key][i] = infos["final_obs"][i][key]
             recent_ade = [*recent_ade, float(infos["final_info"]["ade"][i])][-50:]
-            writer.add_scalar("charts/episodic_ade", recent_ade[-1], global_step)
-            writer.add_scalar(
-                "charts/episodic_fde", float(infos["final_info"]["fde"][i]), global_step
-            )
-        next_pose = np.stack(
-            [sketch_pose_features(real_next["pose"][i], starts[i]) for i in range(cfg.num_envs)]
-        )
+            run.scalar("charts/episodic_ade", recent_ade[-1], global_step)
+            run.scalar("charts/episodic_fde", float(infos["final_info"]["fde"][i]), global_step)
         rb.add(
             topdown=topdown,
             pose=pose,
@@ -248,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             waypoints=waypoints,
             action=actions,
             next_topdown=to_inputs.codec.encode(real_next["topdown"]),
-            next_pose=next_pose,
+            next_pose=pose_features(real_next["pose"], starts),
             reward=rewards.astype(np.float32),
             done=terminations.astype(np.float32),
         )
@@ -258,34 +250,22 @@ def main(argv: list[str] | None = None) -> int:
         if global_step >= cfg.learning_starts:
             for _ in range(updates_per_iteration):
                 b = rb.sample(cfg.batch_size)
-                loss, q_value = double_q_loss(
-                    q_network,
-                    target_network,
+                loss, mean_q = learner.update(
                     to_inputs(b["topdown"], b["pose"], b["waypoints"], b["step"]),
                     to_inputs(b["next_topdown"], b["next_pose"], b["waypoints"], b["step"] + 1),
-                    torch.from_numpy(b["action"]).to(device),
-                    torch.from_numpy(b["reward"]).to(device),
-                    torch.from_numpy(b["done"]).to(device),
-                    cfg.gamma,
+                    b,
                 )
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(q_network.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                updates += 1
-                if updates % cfg.target_update_interval == 0:
-                    target_network.load_state_dict(q_network.state_dict())
             if iteration % 25 == 0:
-                writer.add_scalar("losses/td_loss", loss.item(), global_step)
-                writer.add_scalar("losses/q_values", q_value.mean().item(), global_step)
+                run.scalar("losses/td_loss", loss, global_step)
+                run.scalar("losses/q_values", mean_q, global_step)
         if iteration % 25 == 0:
             sps = (iteration - start_iteration + 1) * cfg.num_envs / (time.time() - start_time)
-            writer.add_scalar("charts/epsilon", epsilon, global_step)
-            writer.add_scalar("charts/SPS", sps, global_step)
+            run.scalar("charts/epsilon", epsilon, global_step)
+            run.scalar("charts/SPS", sps, global_step)
             progress.set_postfix(
                 eps=f"{epsilon:.2f}",
                 sps=f"{sps:.0f}",
-                updates=updates,
+                updates=learner.updates,
                 ade50=f"{np.mean(recent_ade or [np.nan]):.2f}",
             )
 
@@ -293,108 +273,36 @@ def main(argv: list[str] | None = None) -> int:
         wall = wall_before + time.time() - start_time
         if step_after % cfg.eval_every < cfg.num_envs and global_step >= cfg.learning_starts:
             result = evaluate()
-            writer.add_scalar("eval/mean_ade", result["mean_ade"], step_after)
-            writer.add_scalar("eval/mean_fde", result["mean_fde"], step_after)
-            metrics.write(
-                json.dumps(
-                    {
-                        "step": step_after,
-                        "wall_time_s": round(wall, 1),
-                        "updates": updates,
-                        **result,
-                    }
-                )
-                + "\n"
-            )
-            metrics.flush()
+            run.scalar("eval/mean_ade", result["mean_ade"], step_after)
+            run.scalar("eval/mean_fde", result["mean_fde"], step_after)
+            run.evaluation(step_after, wall, learner.updates, result)
             tqdm.write(
                 f"step {step_after}: eval ADE {result['mean_ade']:.3f} m, "
                 f"FDE {result['mean_fde']:.3f} m"
             )
             if result["mean_ade"] < best_ade:
                 best_ade = result["mean_ade"]
-                save_checkpoint(
-                    run_dir / "best.pt",
-                    q_network,
-                    cfg.model,
-                    kwargs,
-                    meta(step_after, wall, result),
-                )
+                meta = run.meta(step_after, learner.updates, wall, result, DATA)
+                save_checkpoint(run.dir / "best.pt", learner.q_network, cfg.model, kwargs, meta)
         if step_after % cfg.checkpoint_every < cfg.num_envs:
-            save_training_state(
-                state_path,
-                q_network=q_network.state_dict(),
-                optimizer=optimizer.state_dict(),
-                target_network=target_network.state_dict(),
-                iteration=iteration + 1,
-                updates=updates,
-                best_ade=best_ade,
-                wall_time_s=wall,
-            )
+            run.save_state(learner, iteration=iteration + 1, best_ade=best_ade, wall_time_s=wall)
 
     wall = wall_before + time.time() - start_time
-    save_training_state(
-        state_path,
-        q_network=q_network.state_dict(),
-        optimizer=optimizer.state_dict(),
-        target_network=target_network.state_dict(),
-        iteration=num_iterations,
-        updates=updates,
-        best_ade=best_ade,
-        wall_time_s=wall,
-    )
-    final_eval = evaluate()
+    run.save_state(learner, iteration=num_iterations, best_ade=best_ade, wall_time_s=wall)
+    final = evaluate()
     print(
-        f"final (ten evaluation sketches): ADE {final_eval['mean_ade']:.3f} m, "
-        f"FDE {final_eval['mean_fde']:.3f} m"
+        f"final (ten evaluation sketches): ADE {final['mean_ade']:.3f} m, "
+        f"FDE {final['mean_fde']:.3f} m"
     )
-    save_checkpoint(
-        run_dir / "final.pt", q_network, cfg.model, kwargs, meta(cfg.total_steps, wall, final_eval)
-    )
-    if final_eval["mean_ade"] <= best_ade:
-        shutil.copy(run_dir / "final.pt", run_dir / "best.pt")
+    meta = run.meta(cfg.total_steps, learner.updates, wall, final, DATA)
+    save_checkpoint(run.dir / "final.pt", learner.q_network, cfg.model, kwargs, meta)
+    if final["mean_ade"] <= best_ade:
+        shutil.copy(run.dir / "final.pt", run.dir / "best.pt")
     if cfg.export:
-        write_manifest(run_dir / "best.pt", Path(cfg.export), cfg)
-    writer.close()
-    metrics.close()
+        run.export(cfg.export, reference_decision)
+    run.close()
     envs.close()
     return 0
-
-
-def write_manifest(best: Path, export: Path, cfg: Config) -> None:
-    """Copy the best checkpoint to ``export`` with a manifest and a reference observation."""
-    from xai_core.nav.predictor import SketchNavPredictor
-
-    export.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(best, export)
-    payload = torch.load(export, map_location="cpu", weights_only=True)
-    env = IndoorNavEnv(mode="sketch")
-    obs, _ = env.reset(seed=0, options={"sketch": "curve_s_hall"})
-    reference = export.with_suffix(".obs.npz")
-    np.savez_compressed(
-        reference,
-        topdown=obs["topdown"],
-        pose=obs["pose"],
-        waypoints=env.sketch.waypoints,
-        start_pose=env.sketch.start_pose,
-    )
-    predictor = SketchNavPredictor.from_checkpoint(export)
-    predictor.set_sketch(env.sketch.waypoints, env.sketch.start_pose)
-    decision = predictor.predict(obs["topdown"], obs["pose"], 0)
-    manifest = {
-        "checkpoint": export.name,
-        "model": cfg.model,
-        "seed": cfg.seed,
-        **payload["meta"],
-        "reference": {
-            "observation": reference.name,
-            "step": 0,
-            "action": decision.action,
-            "q_values": [round(float(q), 6) for q in decision.q_values],
-        },
-    }
-    export.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"exported {export}, {export.with_suffix('.json')} and {reference}")
 
 
 if __name__ == "__main__":
