@@ -11,7 +11,7 @@ unexport ROS_AUTOMATIC_DISCOVERY_RANGE
 TEST_DIRS := ros2_ws/src/xai_core/test ros2_ws/src/xai_nodes/test unity_sim/xai_sim/tests tests
 LINT_DIRS := ros2_ws/src unity_sim/xai_sim tests scripts bench training
 
-.PHONY: setup demo test lint bench clean distclean
+.PHONY: setup demo test lint bench eval clean distclean
 
 setup:
 	@scripts/setup.sh
@@ -31,6 +31,15 @@ test: setup lint
 
 bench: setup
 	$(PY) bench/run_bench.py --out bench/results.json
+
+# Evaluate the committed policy checkpoints and draw the figures (out/eval/).
+CKPT := training/checkpoints
+eval: setup
+	$(PY) training/eval_goal.py --checkpoints $(CKPT)/aqt_goal.pt $(CKPT)/cnn_goal.pt --out out/eval/goal \
+	  --runs $(CKPT)/aqt_goal.metrics.jsonl $(CKPT)/cnn_goal.metrics.jsonl
+	$(PY) training/eval_sketch.py --checkpoints $(CKPT)/aqt_sketch.pt $(CKPT)/cnn_sketch.pt --out out/eval/sketch \
+	  --runs $(CKPT)/aqt_sketch.metrics.jsonl $(CKPT)/cnn_sketch.metrics.jsonl
+	$(PY) training/plot_attention_goal.py --checkpoint $(CKPT)/aqt_goal.pt --out out/eval/attention/aqt_goal_attention.png
 
 clean:
 	rm -rf build out .pytest_cache .ruff_cache

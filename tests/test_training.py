@@ -55,6 +55,8 @@ def test_train_resume_export_and_evaluate(tmp_path, model: str) -> None:
     assert manifest["model"] == model and manifest["env_steps"] == 400
     assert manifest["reference"]["action"] in range(4)
     assert "success_rate" in manifest["evaluation"]
+    curve = export.with_suffix(".metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in curve] == [200, 400]
 
     out = tmp_path / "eval"
     _run(
@@ -108,3 +110,19 @@ def test_sketch_training_smoke_and_export(tmp_path, model: str) -> None:
     evaluation = manifest["evaluation"]
     assert set(evaluation["per_kind"]) == {"equal", "unequal", "curve"}
     assert len(evaluation["per_sketch"]) == 10 and evaluation["mean_ade"] > 0
+    out = tmp_path / "eval"
+    _run(
+        [
+            str(REPO / "training" / "eval_sketch.py"),
+            "--checkpoints",
+            str(export),
+            "--runs",
+            str(tmp_path / "runs" / f"dqn_sketch__{model}__1"),
+            "--out",
+            str(out),
+        ]
+    )
+    table = (out / "results.md").read_text()
+    assert all(f"| {kind} |" in table for kind in ("equal", "unequal", "curve", "**mean**"))
+    assert (out / "trajectories.png").stat().st_size > 10_000
+    assert (out / "learning_curves.png").stat().st_size > 1_000

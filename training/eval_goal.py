@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from xai_core.nav.evaluate import HELD_OUT_LAYOUTS, evaluate_goal
+from xai_core.nav.evaluate import HELD_OUT_LAYOUTS, evaluate_goal, load_curves
 from xai_core.nav.predictor import GoalNavPredictor
 
 
@@ -29,14 +29,9 @@ def plot_learning_curves(run_dirs: list[Path], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for run_dir in run_dirs:
-        rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        config = json.loads((run_dir / "config.json").read_text())
+    for label, rows in load_curves(run_dirs):
         ax.plot(
-            [r["step"] for r in rows],
-            [r["success_rate"] for r in rows],
-            marker="o",
-            label=config["model"],
+            [r["step"] for r in rows], [r["success_rate"] for r in rows], marker="o", label=label
         )
     ax.set_xlabel("environment steps")
     ax.set_ylabel("success rate (held-out layouts)")
@@ -52,7 +47,13 @@ def plot_learning_curves(run_dirs: list[Path], path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoints", nargs="+", required=True, type=Path)
-    parser.add_argument("--runs", nargs="*", default=[], type=Path, help="run dirs for curves")
+    parser.add_argument(
+        "--runs",
+        nargs="*",
+        default=[],
+        type=Path,
+        help="run dirs or <name>.metrics.jsonl files for curves",
+    )
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20_000, help="first episode seed")
     parser.add_argument("--out", type=Path, default=Path("out/eval_goal"))

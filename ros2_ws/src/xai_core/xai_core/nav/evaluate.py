@@ -6,8 +6,10 @@ Held-out layouts: policies train on procedural floor plans; the hand-built named
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -131,3 +133,21 @@ def evaluate_sketch(
         mean_ade=float(np.mean([r["ade"] for r in per_sketch.values()])),
         mean_fde=float(np.mean([r["fde"] for r in per_sketch.values()])),
     )
+
+
+def load_curves(sources: Sequence[Path]) -> list[tuple[str, list[dict]]]:
+    """Evaluation rows for learning curves, labelled by model.
+
+    Each source is a run directory (``metrics.jsonl`` + ``config.json``) or an exported
+    ``<model>.metrics.jsonl`` next to a committed checkpoint.
+    """
+    curves = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            label = json.loads((source / "config.json").read_text())["model"]
+            source = source / "metrics.jsonl"
+        else:
+            label = source.name.split(".")[0]
+        rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+        curves.append((label, rows))
+    return curves

@@ -221,7 +221,9 @@ class RunLog:
             "reference": reference(export_path),
         }
         export_path.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
-        print(f"exported {export_path} and {export_path.with_suffix('.json')}")
+        # The learning curve travels with the checkpoint, so figures can be redrawn from the repo.
+        shutil.copy(self.dir / "metrics.jsonl", export_path.with_suffix(".metrics.jsonl"))
+        print(f"exported {export_path} with its manifest and learning curve")
         return export_path
 
     def close(self) -> None:
