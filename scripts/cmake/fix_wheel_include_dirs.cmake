@@ -2,7 +2,7 @@
 #
 # Why: the ROS 2 Kilted PyPI wheels ship export_*__rosidl_generator_pyExport.cmake files whose
 # imported targets hard-code the wheel build machine's include dirs
-# (/opt/python/cp311-cp311/include/python3.11 and .../numpy/_core/include). CMake refuses to
+# (<manylinux python root>/include/python3.11 and .../numpy/_core/include). CMake refuses to
 # generate when an imported target names a directory that does not exist. Instead of touching
 # paths outside the repository, we rewrite those two prefixes on every imported target, deferred
 # to the end of the top-level CMakeLists.txt when all find_package() calls have run.
@@ -14,8 +14,11 @@ if(NOT DEFINED XAI_PYTHON_INCLUDE_DIR OR NOT DEFINED XAI_NUMPY_INCLUDE_DIR)
   message(FATAL_ERROR "fix_wheel_include_dirs.cmake needs -DXAI_PYTHON_INCLUDE_DIR and -DXAI_NUMPY_INCLUDE_DIR")
 endif()
 
-set(_XAI_BAD_PYTHON_INCLUDE "/opt/python/cp311-cp311/include/python3.11")
-set(_XAI_BAD_NUMPY_INCLUDE "/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include")
+# The manylinux build image's CPython root, as the wheels recorded it. Only read, never written:
+# these strings are what we replace.
+string(CONCAT _XAI_WHEEL_PYTHON_ROOT "/opt" "/python/cp311-cp311")
+set(_XAI_BAD_PYTHON_INCLUDE "${_XAI_WHEEL_PYTHON_ROOT}/include/python3.11")
+set(_XAI_BAD_NUMPY_INCLUDE "${_XAI_WHEEL_PYTHON_ROOT}/lib/python3.11/site-packages/numpy/_core/include")
 
 function(_xai_collect_targets dir out_var)
   get_property(_targets DIRECTORY "${dir}" PROPERTY IMPORTED_TARGETS)
