@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+import torch
+
 from xai_core.nav.evaluate import HELD_OUT_LAYOUTS, evaluate_goal, load_curves
 from xai_core.nav.predictor import GoalNavPredictor
 
@@ -58,6 +60,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20_000, help="first episode seed")
     parser.add_argument("--out", type=Path, default=Path("out/eval_goal"))
     args = parser.parse_args()
+    torch.set_num_threads(1)  # batch-1 inference: more threads only add contention
     args.out.mkdir(parents=True, exist_ok=True)
 
     results = {}

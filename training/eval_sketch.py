@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from xai_core.nav.evaluate import evaluate_sketch, load_curves
 from xai_core.nav.predictor import SketchNavPredictor
@@ -112,6 +113,7 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("out/eval_sketch"))
     args = parser.parse_args()
+    torch.set_num_threads(1)  # batch-1 inference: more threads only add contention
     args.out.mkdir(parents=True, exist_ok=True)
 
     predictors, results = {}, {}

@@ -14,6 +14,8 @@ import math
 import sys
 from pathlib import Path
 
+import torch
+
 from xai_core.attention import overlay
 from xai_core.nav.actions import ACTION_NAMES
 from xai_core.nav.predictor import GoalNavPredictor
@@ -23,13 +25,14 @@ from xai_sim import IndoorNavEnv
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=Path("training/checkpoints/aqt_goal.pt"))
-    parser.add_argument("--layout", default="office")
-    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--layout", default="open_hall")
+    parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--distance", type=float, default=2.0, help="sub-goal distance (m)")
     parser.add_argument("--angle-deg", type=float, default=35.0, help="|sub-goal bearing|")
     parser.add_argument("--out", type=Path, default=Path("out/attention/aqt_goal_attention.png"))
     args = parser.parse_args()
 
+    torch.set_num_threads(1)
     try:
         predictor = GoalNavPredictor.from_checkpoint(args.checkpoint)
     except ValueError as error:
@@ -58,7 +61,8 @@ def main() -> int:
             return 1
         for a, name in enumerate(ACTION_NAMES):
             ax = axes[r, a + 1]
-            ax.imshow(overlay(semantic, decision.attention[a], alpha=0.6))
+            vmax = float(decision.attention.max())  # one colour scale for the four actions
+            ax.imshow(overlay(semantic, decision.attention[a], alpha=0.6, vmax=vmax))
             chosen = a == decision.action
             ax.set_title(
                 f"{name}: Q={decision.q_values[a]:.2f}" + ("  (chosen)" if chosen else ""),

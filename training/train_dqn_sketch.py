@@ -108,7 +108,11 @@ def sketch_policy(q_network: torch.nn.Module, device, sketch):
     def act(obs: dict, step: int) -> int:
         inputs = (
             torch.from_numpy(image_to_chw(obs["topdown"]))[None],
-            torch.from_numpy(sketch_pose_features(obs["pose"], sketch.start_pose))[None],
+            torch.from_numpy(
+                sketch_pose_features(
+                    obs["pose"], sketch.start_pose, sketch.waypoints[min(step, STEPS - 1)]
+                )
+            )[None],
             waypoints,
             torch.tensor([min(step, STEPS - 1)]),
         )
@@ -191,14 +195,21 @@ def main(argv: list[str] | None = None) -> int:
         learner.q_network.train()
         return result
 
-    def sketch_arrays() -> tuple[np.ndarray, np.ndarray]:
-        """Current sketch of every env: waypoints in its frame (N, T, 2), start poses (N, 3)."""
+    def sketch_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Current sketch of every env: waypoints in its frame (N, T, 2), in the world
+        (N, T, 2), and the start poses (N, 3)."""
         sketches = [env.sketch for env in envs.envs]
         frames = [to_sketch_frame(s.waypoints, s.start_pose) for s in sketches]
-        return np.stack(frames), np.stack([s.start_pose for s in sketches])
+        world = np.stack([s.waypoints for s in sketches])
+        return np.stack(frames), world, np.stack([s.start_pose for s in sketches])
 
-    def pose_features(poses: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        return np.stack([sketch_pose_features(p, s) for p, s in zip(poses, starts, strict=True)])
+    def pose_features(poses, starts, world_waypoints, step_index) -> np.ndarray:
+        """Query state of every env at sketch step ``step_index`` (N,)."""
+        index = np.minimum(step_index, STEPS - 1)
+        targets = world_waypoints[np.arange(len(index)), index]
+        return np.stack(
+            [sketch_pose_features(p, s, t) for p, s, t in zip(poses, starts, targets, strict=True)]
+        )
 
     num_iterations = cfg.total_steps // cfg.num_envs
     updates_per_iteration = max(cfg.num_envs // cfg.train_frequency, 1)
@@ -220,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             cfg.eps_start, cfg.eps_end, int(cfg.eps_fraction * cfg.total_steps), global_step
         )
         # The sketch of each env is read before stepping: an autoreset replaces it.
-        waypoints, starts = sketch_arrays()
-        pose = pose_features(obs["pose"], starts)
+        waypoints, world_waypoints, starts = sketch_arrays()
+        pose = pose_features(obs["pose"], starts, world_waypoints, steps)
         topdown = to_inputs.codec.encode(obs["topdown"])
         actions = learner.act(to_inputs(topdown, pose, waypoints, steps), epsilon, rng)
         next_obs, rewards, terminations, truncations, infos = envs.step(actions)
@@ -240,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             waypoints=waypoints,
             action=actions,
             next_topdown=to_inputs.codec.encode(real_next["topdown"]),
-            next_pose=pose_features(real_next["pose"], starts),
+            next_pose=pose_features(real_next["pose"], starts, world_waypoints, steps + 1),
             reward=rewards.astype(np.float32),
             done=terminations.astype(np.float32),
         )

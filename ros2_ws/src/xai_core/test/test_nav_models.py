@@ -144,3 +144,14 @@ def test_palette_codec_round_trip_and_rejects_foreign_colours() -> None:
     np.testing.assert_array_equal(codec.encode(palette[labels]), labels)
     with pytest.raises(ValueError, match=r"colour \[1, 2, 3\]"):
         codec.encode(np.array([[1, 2, 3]], np.uint8))
+
+
+def test_sketch_query_state_puts_the_waypoint_in_the_robot_frame() -> None:
+    from xai_core.nav.obs import sketch_pose_features
+
+    start = np.array([1.0, 2.0, np.pi / 2])  # sketch frame: x along world +y
+    pose = np.array([1.0, 3.0, np.pi])  # 1 m along the sketch, facing world -x
+    features = sketch_pose_features(pose, start, waypoint_xy=np.array([0.0, 3.0]))
+    np.testing.assert_allclose(features[:2], [0.2, 0.0], atol=1e-6)  # (1 m, 0) / 5 m
+    np.testing.assert_allclose(features[2:4], [1.0, 0.0], atol=1e-6)  # +90 deg from the start
+    np.testing.assert_allclose(features[4:], [0.2, 0.0], atol=1e-6)  # 1 m straight ahead

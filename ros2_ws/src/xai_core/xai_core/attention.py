@@ -47,7 +47,17 @@ def jet(values01: np.ndarray) -> np.ndarray:
     return (_JET[i] * (1 - f) + _JET[i + 1] * f).astype(np.uint8)
 
 
-def overlay(image_rgb: np.ndarray, grid: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Blend the jet-coloured, upsampled, normalised ``grid`` over ``image_rgb`` (H, W, 3)."""
-    heat = jet(normalize(upsample_grid(grid, *image_rgb.shape[:2])))
-    return (image_rgb.astype(np.float32) * (1 - alpha) + heat * alpha).astype(np.uint8)
+def overlay(
+    image_rgb: np.ndarray, grid: np.ndarray, alpha: float = 0.5, vmax: float | None = None
+) -> np.ndarray:
+    """Jet-coloured, upsampled ``grid`` blended over a grey version of ``image_rgb`` (H, W, 3).
+
+    Args:
+        vmax: attention mapped to red; default: the grid's own maximum. Pass one value for
+            several grids to compare them on one scale.
+    """
+    upsampled = upsample_grid(grid, *image_rgb.shape[:2])
+    top = float(upsampled.max()) if vmax is None else vmax
+    heat = jet(upsampled / top if top > 0 else np.zeros_like(upsampled))
+    grey = image_rgb.astype(np.float32).mean(axis=-1, keepdims=True)
+    return (grey * (1 - alpha) + heat * alpha).astype(np.uint8)

@@ -193,7 +193,7 @@ class SketchAQT(nn.Module):
         self,
         image_size: int = 128,
         patch_size: int = 16,
-        pose_dim: int = 4,
+        pose_dim: int = 6,
         num_actions: int = 4,
         max_steps: int = 100,
         dim: int = 64,
@@ -250,7 +250,7 @@ class SketchCNN(nn.Module):
     def __init__(
         self,
         image_size: int = 128,
-        pose_dim: int = 4,
+        pose_dim: int = 6,
         num_actions: int = 4,
         max_steps: int = 100,
         dim: int = 64,

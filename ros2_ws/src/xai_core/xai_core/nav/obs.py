@@ -6,7 +6,11 @@ these functions, so a checkpoint sees the same numbers everywhere.
 Goal features (3): ``[min(d, 5 m) / 5 m, sin(a), cos(a)]`` of the current sub-goal at distance
 ``d`` and bearing ``a`` (radians, counter-clockwise from the robot's heading).
 Sketch features: positions in the *sketch frame* (origin at the sketch's start pose, x along its
-start heading), divided by 5 m; robot pose as ``[x, y, sin(yaw), cos(yaw)]`` in that frame.
+start heading), divided by 5 m. The robot state of a sketch query (6) is
+``[x, y, sin(yaw), cos(yaw)]`` in that frame plus this step's waypoint in the *robot* frame
+``[dx, dy] / 5 m``. The research's query holds the pose and the step's instruction feature; the
+robot-frame waypoint is our addition: without it DQN had not learnt to follow sketches after 20k
+steps on this CPU (mean ADE 3.0 m), because it had to learn the rotation into the robot frame.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 GOAL_DIM = 3
-POSE_DIM = 4
+POSE_DIM = 6
 DISTANCE_SCALE_M = 5.0
 
 
@@ -55,12 +59,31 @@ def to_sketch_frame(xy: np.ndarray, start_pose: np.ndarray) -> np.ndarray:
     return (local / DISTANCE_SCALE_M).astype(np.float32)
 
 
-def sketch_pose_features(pose: np.ndarray, start_pose: np.ndarray) -> np.ndarray:
-    """Robot ``(..., 3)`` world pose -> ``(..., 4)`` [x, y, sin yaw, cos yaw], sketch frame."""
+def sketch_pose_features(
+    pose: np.ndarray, start_pose: np.ndarray, waypoint_xy: np.ndarray
+) -> np.ndarray:
+    """Robot state for a sketch query: ``(..., 6)`` float32.
+
+    Args:
+        pose: ``(..., 3)`` robot world pose (x, y, yaw).
+        start_pose: ``(3,)`` the sketch's start pose (defines the sketch frame).
+        waypoint_xy: ``(..., 2)`` world position of this step's waypoint.
+
+    Returns:
+        ``[x, y, sin yaw, cos yaw]`` in the sketch frame and the waypoint in the robot frame
+        (x forward, y left), positions divided by 5 m.
+    """
     pose = np.asarray(pose, dtype=np.float64)
     xy = to_sketch_frame(pose[..., :2], start_pose)
     yaw = pose[..., 2] - float(start_pose[2])
-    return np.concatenate([xy, np.stack([np.sin(yaw), np.cos(yaw)], -1)], -1).astype(np.float32)
+    delta = np.asarray(waypoint_xy, dtype=np.float64) - pose[..., :2]
+    c, s = np.cos(pose[..., 2]), np.sin(pose[..., 2])
+    local = np.stack(
+        [c * delta[..., 0] + s * delta[..., 1], -s * delta[..., 0] + c * delta[..., 1]], -1
+    )
+    return np.concatenate(
+        [xy, np.stack([np.sin(yaw), np.cos(yaw)], -1), local / DISTANCE_SCALE_M], -1
+    ).astype(np.float32)
 
 
 class PaletteCodec:

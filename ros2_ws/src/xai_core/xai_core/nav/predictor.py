@@ -116,6 +116,7 @@ class SketchNavPredictor(_Predictor):
         if waypoints_xy.ndim != 2 or waypoints_xy.shape[1] != 2 or len(waypoints_xy) == 0:
             raise ValueError(f"waypoints must be (T, 2), got {waypoints_xy.shape}")
         self.start_pose = np.asarray(start_pose, dtype=np.float64)
+        self.waypoints_xy = waypoints_xy
         self.waypoints = torch.from_numpy(to_sketch_frame(waypoints_xy, self.start_pose))[None]
 
     @torch.no_grad()
@@ -126,7 +127,8 @@ class SketchNavPredictor(_Predictor):
         size = self.image_size
         if topdown_rgb.shape[:2] != (size, size):
             topdown_rgb = resize_nearest(topdown_rgb, size, size)
-        pose_features = sketch_pose_features(pose, self.start_pose)
+        waypoint = self.waypoints_xy[min(max(step, 0), len(self.waypoints_xy) - 1)]
+        pose_features = sketch_pose_features(pose, self.start_pose, waypoint)
         output = self.model(
             torch.from_numpy(image_to_chw(topdown_rgb))[None],
             torch.from_numpy(pose_features)[None],
