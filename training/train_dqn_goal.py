@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         obs = next_obs
 
-        if global_step >= cfg.learning_starts:
+        if len(rb) >= cfg.learning_starts:  # also after a resume, which refills the replay
             for _ in range(updates_per_iteration):
                 b = rb.sample(cfg.batch_size)
                 loss, mean_q = learner.update(

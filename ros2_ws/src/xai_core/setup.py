@@ -17,6 +17,9 @@ setup(
         (f"share/{package_name}", ["package.xml"]),
     ],
     install_requires=["numpy"],
+    # The navigation models and training helpers (xai_core.nav.models/build/checkpoint/predictor,
+    # xai_core.rl) need torch; codecs, actions and DDS helpers do not.
+    extras_require={"nav": ["torch"]},
     zip_safe=True,
     maintainer="XAI Robotics Team",
     maintainer_email="xai-robotics@toyota-hsr-lab.org",

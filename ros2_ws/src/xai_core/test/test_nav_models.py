@@ -154,4 +154,4 @@ def test_sketch_query_state_puts_the_waypoint_in_the_robot_frame() -> None:
     features = sketch_pose_features(pose, start, waypoint_xy=np.array([0.0, 3.0]))
     np.testing.assert_allclose(features[:2], [0.2, 0.0], atol=1e-6)  # (1 m, 0) / 5 m
     np.testing.assert_allclose(features[2:4], [1.0, 0.0], atol=1e-6)  # +90 deg from the start
-    np.testing.assert_allclose(features[4:], [0.2, 0.0], atol=1e-6)  # 1 m straight ahead
+    np.testing.assert_allclose(features[4:], [1.0, 0.0], atol=1e-6)  # 1 m straight ahead
