@@ -8,9 +8,10 @@ Goal features (3): ``[min(d, 5 m) / 5 m, sin(a), cos(a)]`` of the current sub-go
 Sketch features: positions in the *sketch frame* (origin at the sketch's start pose, x along its
 start heading), divided by 5 m. The robot state of a sketch query (6) is
 ``[x, y, sin(yaw), cos(yaw)]`` in that frame plus this step's waypoint in the *robot* frame
-``[dx, dy] / 1 m`` (clipped to +-2). The research's query holds the pose and the step's instruction feature; the
-robot-frame waypoint is our addition: without it DQN had not learnt to follow sketches after 20k
-steps on this CPU (mean ADE 3.0 m), because it had to learn the rotation into the robot frame.
+``[dx, dy] / 1 m`` (clipped to +-2). The research's query holds the pose and the step's
+instruction feature; the robot-frame waypoint is our addition: without it DQN had not learnt to
+follow sketches after 20k steps on this CPU (mean ADE 3.0 m), because it had to learn the
+rotation into the robot frame itself.
 """
 
 from __future__ import annotations
