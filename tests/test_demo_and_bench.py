@@ -40,6 +40,17 @@ def test_demo_drives_one_episode_and_writes_gif_and_summary(tmp_path) -> None:
     assert summary["steps"] > 0 and summary["layout"] == "office"
     assert summary["reason"] in {"goal_reached", "max_steps"}
     assert summary["success"], summary  # the scripted driver reaches the goal on this layout
+    # Lockstep over DDS runs exactly the episode the simulator runs in-process with the driver.
+    from xai_sim import IndoorNavEnv, ScriptedDriver
+
+    env = IndoorNavEnv(mode="goal")
+    env.reset(seed=1, options={"layout": "office"})
+    driver = ScriptedDriver(env.config.robot.turn_angle_rad)
+    done = False
+    while not done:
+        _, _, terminated, truncated, info = env.step(driver.act(env.pose, env.subgoal_xy))
+        done = terminated or truncated
+    assert summary["steps"] == info["step"] and summary["collisions"] == info["collisions"]
     line = (out / "summary.txt").read_text()
     assert line.startswith(f"steps={summary['steps']} collisions={summary['collisions']}")
     with Image.open(out / "episode.gif") as gif:

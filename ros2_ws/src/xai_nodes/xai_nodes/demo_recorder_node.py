@@ -42,7 +42,8 @@ class DemoRecorderNode(Node):
         reject_unknown_overrides(self)
         self.sync = ExactStampSync(list(STREAMS))
         self.frames: list = []
-        self.done_stamp_ns: int | None = None
+        self.done_updates = 0
+        self.last_frame_stamp = -1
         self.finished = False
         for stream, topic in STREAMS.items():
             self.create_subscription(
@@ -58,21 +59,22 @@ class DemoRecorderNode(Node):
             self.get_logger().warning(f"dropped {STREAMS[stream]}: {error}")
             return
         group = self.sync.add(stream, stamp, pixels)
-        if group is not None and not self.finished:
+        # A republished (unchanged) state has the stamp of the last frame: keep one frame.
+        if group is not None and not self.finished and stamp != self.last_frame_stamp:
+            self.last_frame_stamp = stamp
             panel = compose_panel_arrays(
                 group["semantic"], group["depth"], group["topdown"], self.max_depth_m
             )
             self.frames.append(panel[:: self.downsample, :: self.downsample].copy())
 
     def _on_status(self, msg: EpisodeStatus) -> None:
-        # Images are best effort and status is reliable, so they can arrive out of order: the
-        # episode's last frame is in once a later "done" status (the next tick) has arrived.
+        # Images are best effort and status is reliable, so they can arrive out of order; the
+        # simulator republishes the final state every idle period, so by the second "done"
+        # status the episode's last frame is in.
         if not msg.done or self.finished or not self.frames:
             return
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        if self.done_stamp_ns is None:
-            self.done_stamp_ns = stamp
-        elif stamp > self.done_stamp_ns:
+        self.done_updates += 1
+        if self.done_updates >= 2:
             self.finished = True
             self._write(msg)
             raise SystemExit(0)

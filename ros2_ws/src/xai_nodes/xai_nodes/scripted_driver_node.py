@@ -16,6 +16,7 @@ from rclpy.node import Node
 
 from xai_core.geometry import wrap_angle
 from xai_core.nav.actions import ACTION_NAMES, TwistMapping, action_to_twist
+from xai_core.sync import ExactStampSync
 from xai_interfaces.msg import ActionDecision
 from xai_nodes.conversions import pose_to_xyyaw
 from xai_nodes.params import declare_config, reject_unknown_overrides
@@ -34,6 +35,8 @@ class ScriptedDriverNode(Node):
         self.driver = ScriptedDriver(math.radians(turn_angle_deg))
         reject_unknown_overrides(self)
         self.goal_xy: tuple[float, float] | None = None
+        self.sync = ExactStampSync(["odom", "goal"])
+        self.last_stamp: int | None = None
         self.cmd_pub = self.create_publisher(Twist, "/cmd_vel", COMMAND)
         self.decision_pub = self.create_publisher(ActionDecision, "/xai/decision", COMMAND)
         self.create_subscription(PoseStamped, "/goal", self._on_goal, LATCHED)
@@ -44,11 +47,24 @@ class ScriptedDriverNode(Node):
         if not (math.isfinite(x) and math.isfinite(y)):
             self.get_logger().warning(f"dropped /goal with non-finite position ({x}, {y})")
             return
-        self.goal_xy = (x, y)
+        self._add("goal", msg)
 
     def _on_odom(self, msg: Odometry) -> None:
-        if self.goal_xy is None:
+        self._add("odom", msg)
+
+    def _add(self, stream: str, msg) -> None:
+        # Decide on the odometry and the sub-goal of the same tick (the sub-goal switches when
+        # one is reached, and the two topics may arrive in either order), once per state: the
+        # simulator republishes an unchanged state with its original stamp.
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        group = self.sync.add(stream, stamp, msg)
+        if group is None or stamp == self.last_stamp:
             return
+        self.last_stamp = stamp
+        self._decide(group["odom"], group["goal"])
+
+    def _decide(self, msg: Odometry, goal: PoseStamped) -> None:
+        self.goal_xy = (goal.pose.position.x, goal.pose.position.y)
         x, y, yaw = pose_to_xyyaw(msg.pose.pose)
         action = self.driver.act((x, y, yaw), self.goal_xy)
         vx, wz = action_to_twist(action, self.mapping)

@@ -14,7 +14,6 @@ from dataclasses import asdict
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry, Path
 from rclpy.node import Node
-from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image
 
 from xai_core.nav.actions import (
@@ -143,6 +142,7 @@ class SimNode(Node):
         self.episode += 1
         self.seed = seed
         self.scheduler.episode_started()
+        self.state_stamp = self.get_clock().now().to_msg()
         self._publish_episode_geometry()
         self.get_logger().info(f"episode {self.episode}: {self._describe()}")
 
@@ -162,8 +162,9 @@ class SimNode(Node):
         if plan.action is not None:
             self.last_action = plan.action
             self.env.step(plan.action)
+            self.state_stamp = now.to_msg()
         if plan.publish:
-            self._publish_sensors(now)
+            self._publish_sensors()
             self.scheduler.published(now_s)
 
     def _publish_episode_geometry(self) -> None:
@@ -174,8 +175,10 @@ class SimNode(Node):
         if self.env.sketch is not None:
             self.sketch_pub.publish(conv.path_msg(self.env.sketch.waypoints, header))
 
-    def _publish_sensors(self, now: Time) -> None:
-        stamp = now.to_msg()
+    def _publish_sensors(self) -> None:
+        # Stamped with the time the state was produced: a republished, unchanged state keeps
+        # its stamp, so consumers can tell it from a new one (one decision per state).
+        stamp = self.state_stamp
         cam_header = conv.header(stamp, self.p["camera_frame"])
         odom_header = conv.header(stamp, self.p["odom_frame"])
         frame = self.env.render_camera(
