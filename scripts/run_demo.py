@@ -38,28 +38,8 @@ def main() -> int:
         (out / stale).unlink(missing_ok=True)
     env = localhost_dds_env(domain_id=random.randint(10, 100))
     logs = out / "logs"
-    nodes = [
-        start_node(
-            "xai_nodes",
-            "sim_node",
-            env,
-            params_files=[CONFIG / "sim_node.yaml"],
-            parameters={
-                "layout": args.layout,
-                "seed": args.seed,
-                "auto_reset": False,
-                "control_rate_hz": args.rate,
-            },
-            log_dir=logs,
-        ),
-        start_node(
-            "xai_nodes",
-            "scripted_driver_node",
-            env,
-            params_files=[CONFIG / "scripted_driver_node.yaml"],
-            log_dir=logs,
-        ),
-    ]
+    # The recorder starts first and the driver last, so the recorder has joined the graph
+    # before the first step (frames before discovery would be missing from the GIF).
     recorder = start_node(
         "xai_nodes",
         "demo_recorder_node",
@@ -68,6 +48,28 @@ def main() -> int:
         parameters={"output_dir": str(out)},
         log_dir=logs,
     )
+    sim = start_node(
+        "xai_nodes",
+        "sim_node",
+        env,
+        params_files=[CONFIG / "sim_node.yaml"],
+        parameters={
+            "layout": args.layout,
+            "seed": args.seed,
+            "auto_reset": False,
+            "control_rate_hz": args.rate,
+        },
+        log_dir=logs,
+    )
+    time.sleep(2.0)
+    driver = start_node(
+        "xai_nodes",
+        "scripted_driver_node",
+        env,
+        params_files=[CONFIG / "scripted_driver_node.yaml"],
+        log_dir=logs,
+    )
+    nodes = [sim, driver]
     print(
         f"demo: sim_node + scripted_driver_node + demo_recorder_node running "
         f"(layout={args.layout or 'procedural'}, seed={args.seed}); logs in {logs}"

@@ -54,8 +54,9 @@ def test_demo_drives_one_episode_and_writes_gif_and_summary(tmp_path) -> None:
     line = (out / "summary.txt").read_text()
     assert line.startswith(f"steps={summary['steps']} collisions={summary['collisions']}")
     with Image.open(out / "episode.gif") as gif:
-        # One frame per tick the recorder saw; at least one per executed step.
-        assert gif.n_frames >= summary["steps"]
+        # One frame per state the recorder received. Images are best effort (sensor QoS), so
+        # a loaded machine may drop a few; most states must be there.
+        assert 0.9 * (summary["steps"] + 1) <= gif.n_frames <= summary["steps"] + 1
         assert gif.size[0] > gif.size[1]  # three panels side by side
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
+from inspect import signature
 
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry, Path
@@ -30,14 +31,6 @@ from xai_nodes.params import declare_config, reject_unknown_overrides
 from xai_nodes.qos import COMMAND, LATCHED, SENSOR
 from xai_nodes.runner import run_node
 from xai_sim import IndoorNavEnv, SimConfig, TickScheduler
-
-SCHEDULER_PARAMS = (
-    "step_on_command",
-    "cmd_timeout_s",
-    "idle_publish_period_s",
-    "auto_reset",
-    "reset_delay_s",
-)
 
 
 class SimNode(Node):
@@ -73,7 +66,8 @@ class SimNode(Node):
         self.topdown_size = config.topdown_size
         self.episode = 0
         self.next_seed = int(p["seed"])
-        self.scheduler = TickScheduler(**{k: p[k] for k in SCHEDULER_PARAMS})
+        # Timing parameters share TickScheduler's argument names (step_on_command, ...).
+        self.scheduler = TickScheduler(**{k: p[k] for k in signature(TickScheduler).parameters})
         self.rejected_commands = 0
         self.last_action = STOP
 
