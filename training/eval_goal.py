@@ -19,31 +19,8 @@ from pathlib import Path
 
 import torch
 
-from xai_core.nav.evaluate import HELD_OUT_LAYOUTS, evaluate_goal, load_curves
+from xai_core.nav.evaluate import HELD_OUT_LAYOUTS, evaluate_goal, plot_learning_curves
 from xai_core.nav.predictor import GoalNavPredictor
-
-
-def plot_learning_curves(run_dirs: list[Path], path: Path) -> None:
-    """One line per run from its ``metrics.jsonl`` (evaluation success rate vs. env steps)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for label, rows in load_curves(run_dirs):
-        ax.plot(
-            [r["step"] for r in rows], [r["success_rate"] for r in rows], marker="o", label=label
-        )
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("success rate (held-out layouts)")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title("Goal navigation: DQN learning curves")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def main() -> int:
@@ -95,7 +72,14 @@ def main() -> int:
         )
     (args.out / "results.md").write_text("\n".join(lines) + "\n")
     if args.runs:
-        plot_learning_curves(args.runs, args.out / "learning_curves.png")
+        plot_learning_curves(
+            args.runs,
+            "success_rate",
+            "success rate (held-out layouts)",
+            "Goal navigation: DQN learning curves",
+            args.out / "learning_curves.png",
+            (0, 1),
+        )
     print(
         f"wrote {args.out}/results.json, results.md"
         + (", learning_curves.png" if args.runs else "")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xai_core.nav.evaluate import evaluate_sketch, load_curves
+from xai_core.nav.evaluate import evaluate_sketch, plot_learning_curves
 from xai_core.nav.predictor import SketchNavPredictor
 from xai_sim import SKETCH_KINDS, IndoorNavEnv, get_sketch, sketch_ids
 
@@ -82,25 +82,6 @@ def plot_trajectories(predictors: dict[str, SketchNavPredictor], path: Path) -> 
     plt.close(fig)
 
 
-def plot_learning_curves(run_dirs: list[Path], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for label, rows in load_curves(run_dirs):
-        ax.plot([r["step"] for r in rows], [r["mean_ade"] for r in rows], marker="o", label=label)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("mean ADE over the ten sketches (m)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title("Sketch navigation: DQN learning curves")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoints", nargs="+", required=True, type=Path)
@@ -131,7 +112,13 @@ def main() -> int:
     (args.out / "results.md").write_text(table(results))
     plot_trajectories(predictors, args.out / "trajectories.png")
     if args.runs:
-        plot_learning_curves(args.runs, args.out / "learning_curves.png")
+        plot_learning_curves(
+            args.runs,
+            "mean_ade",
+            "mean ADE over the ten sketches (m)",
+            "Sketch navigation: DQN learning curves",
+            args.out / "learning_curves.png",
+        )
     print(f"wrote {args.out}")
     return 0
 

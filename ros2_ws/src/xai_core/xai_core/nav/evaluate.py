@@ -151,3 +151,32 @@ def load_curves(sources: Sequence[Path]) -> list[tuple[str, list[dict]]]:
         rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
         curves.append((label, rows))
     return curves
+
+
+def plot_learning_curves(
+    sources: Sequence[Path],
+    metric: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+    ylim: tuple[float, float] | None = None,
+) -> None:
+    """One line per run (see :func:`load_curves`): ``metric`` against environment steps, PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for label, rows in load_curves(sources):
+        ax.plot([r["step"] for r in rows], [r[metric] for r in rows], marker="o", label=label)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
