@@ -51,3 +51,14 @@ def test_free_space_sample_respects_clearance():
     pts = np.array([world.free_space_sample(rng, 0.5) for _ in range(50)])
     assert (world.obstacle_distance(pts) >= 0.5).all()
     assert (np.abs(pts) <= 2.5).all()
+
+
+def test_wrap_angle() -> None:
+    import math
+
+    import pytest
+
+    from xai_sim import wrap_angle
+
+    assert wrap_angle(3 * math.pi / 2) == pytest.approx(-math.pi / 2)
+    assert wrap_angle(-7.0) == pytest.approx(-7.0 + 2 * math.pi)

@@ -28,3 +28,13 @@ def test_incomplete_stamps_are_dropped_not_hoarded() -> None:
 def test_unknown_stream_is_an_error() -> None:
     with pytest.raises(KeyError, match="unknown stream"):
         ExactStampSync(["a"]).add("z", 0, None)
+
+
+def test_each_stamp_is_emitted_once_and_never_after_a_newer_one() -> None:
+    sync = ExactStampSync(["a", "b"])
+    sync.add("a", 10, 1)
+    assert sync.add("b", 10, 2) is not None
+    assert sync.add("a", 10, 3) is None and sync.add("b", 10, 4) is None  # republished
+    assert sync.add("a", 5, 5) is None and sync.add("b", 5, 6) is None  # late
+    sync.add("a", 11, 7)
+    assert sync.add("b", 11, 8) == {"a": 7, "b": 8}

@@ -13,8 +13,3 @@ def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
 def quaternion_to_yaw(x: float, y: float, z: float, w: float) -> float:
     """Yaw (radians, in [-pi, pi]) of quaternion ``(x, y, z, w)``; roll and pitch are ignored."""
     return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
-def wrap_angle(angle: float) -> float:
-    """Wrap an angle in radians to [-pi, pi)."""
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi

@@ -12,7 +12,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,13 +153,3 @@ def start_node(
         stdin=subprocess.DEVNULL,
     )
     return NodeProcess(label, popen, log_path, log_file)
-
-
-def wait_for(predicate, timeout_s: float, period_s: float = 0.05) -> bool:
-    """Poll ``predicate()`` until true or ``timeout_s`` passes; returns its last value."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(period_s)
-    return bool(predicate())

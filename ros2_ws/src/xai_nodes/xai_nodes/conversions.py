@@ -129,13 +129,6 @@ def path_msg(points_xy: np.ndarray, msg_header: Header) -> Path:
     )
 
 
-def path_to_xy(msg: Path) -> np.ndarray:
-    """``(N, 2)`` float64 positions of a Path."""
-    return np.array(
-        [[p.pose.position.x, p.pose.position.y] for p in msg.poses], dtype=np.float64
-    ).reshape(-1, 2)
-
-
 def _headings(points_xy: np.ndarray) -> Sequence[float]:
     if len(points_xy) < 2:
         return [0.0] * len(points_xy)

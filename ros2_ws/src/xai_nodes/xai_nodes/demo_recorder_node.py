@@ -43,7 +43,6 @@ class DemoRecorderNode(Node):
         self.sync = ExactStampSync(list(STREAMS))
         self.frames: list = []
         self.done_updates = 0
-        self.last_frame_stamp = -1
         self.finished = False
         for stream, topic in STREAMS.items():
             self.create_subscription(
@@ -59,9 +58,8 @@ class DemoRecorderNode(Node):
             self.get_logger().warning(f"dropped {STREAMS[stream]}: {error}")
             return
         group = self.sync.add(stream, stamp, pixels)
-        # A republished (unchanged) state has the stamp of the last frame: keep one frame.
-        if group is not None and not self.finished and stamp != self.last_frame_stamp:
-            self.last_frame_stamp = stamp
+        # The sync emits each state once, so a republished (unchanged) state adds no frame.
+        if group is not None and not self.finished:
             panel = compose_panel_arrays(
                 group["semantic"], group["depth"], group["topdown"], self.max_depth_m
             )

@@ -14,7 +14,6 @@ from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 
-from xai_core.geometry import wrap_angle
 from xai_core.nav.actions import ACTION_NAMES, TwistMapping, action_to_twist
 from xai_core.sync import ExactStampSync
 from xai_interfaces.msg import ActionDecision
@@ -22,7 +21,7 @@ from xai_nodes.conversions import pose_to_xyyaw
 from xai_nodes.params import declare_config, reject_unknown_overrides
 from xai_nodes.qos import COMMAND, LATCHED, SENSOR
 from xai_nodes.runner import run_node
-from xai_sim import ScriptedDriver
+from xai_sim import ScriptedDriver, wrap_angle
 
 
 class ScriptedDriverNode(Node):
@@ -36,7 +35,6 @@ class ScriptedDriverNode(Node):
         reject_unknown_overrides(self)
         self.goal_xy: tuple[float, float] | None = None
         self.sync = ExactStampSync(["odom", "goal"])
-        self.last_stamp: int | None = None
         self.cmd_pub = self.create_publisher(Twist, "/cmd_vel", COMMAND)
         self.decision_pub = self.create_publisher(ActionDecision, "/xai/decision", COMMAND)
         self.create_subscription(PoseStamped, "/goal", self._on_goal, LATCHED)
@@ -53,15 +51,13 @@ class ScriptedDriverNode(Node):
         self._add("odom", msg)
 
     def _add(self, stream: str, msg) -> None:
-        # Decide on the odometry and the sub-goal of the same tick (the sub-goal switches when
-        # one is reached, and the two topics may arrive in either order), once per state: the
-        # simulator republishes an unchanged state with its original stamp.
+        # Decide on the odometry and the sub-goal of the same state (the sub-goal switches when
+        # one is reached, and the topics may arrive in either order), once per state: the sync
+        # ignores a republished state, which keeps its stamp.
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         group = self.sync.add(stream, stamp, msg)
-        if group is None or stamp == self.last_stamp:
-            return
-        self.last_stamp = stamp
-        self._decide(group["odom"], group["goal"])
+        if group is not None:
+            self._decide(group["odom"], group["goal"])
 
     def _decide(self, msg: Odometry, goal: PoseStamped) -> None:
         self.goal_xy = (goal.pose.position.x, goal.pose.position.y)
