@@ -15,7 +15,6 @@ a manifest and a reference observation to e.g. ``training/checkpoints/``.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from tqdm import tqdm
 
 from xai_core.config_utils import parse_dataclass_cli
 from xai_core.nav.build import build_model, get_spec, model_kwargs
-from xai_core.nav.checkpoint import save_checkpoint
 from xai_core.nav.evaluate import evaluate_goal
 from xai_core.nav.obs import GOAL_DIM, PaletteCodec, goal_features_from_obs, image_to_chw
 from xai_core.rl.dqn import DQNLearner, RunLog, seed_everything
@@ -216,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             if result["success_rate"] > best_success:
                 best_success = result["success_rate"]
                 meta = run.meta(step_after, learner.updates, wall, result, DATA)
-                save_checkpoint(run.dir / "best.pt", learner.q_network, cfg.model, kwargs, meta)
+                run.save_model("best.pt", learner, cfg.model, kwargs, meta)
         if step_after % cfg.checkpoint_every < cfg.num_envs:
             run.save_state(learner, iteration=iteration + 1, best_success=best_success,
                            wall_time_s=wall)  # fmt: skip
@@ -226,12 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     final = evaluate(cfg.final_eval_episodes)
     print(f"final ({cfg.final_eval_episodes} held-out episodes): {final}")
     meta = run.meta(cfg.total_steps, learner.updates, wall, final, DATA)
-    save_checkpoint(run.dir / "final.pt", learner.q_network, cfg.model, kwargs, meta)
-    if final["success_rate"] >= best_success:
-        shutil.copy(run.dir / "final.pt", run.dir / "best.pt")
-    if cfg.export:
-        run.export(cfg.export, reference_decision)
-    run.close()
+    run.finish(learner, cfg.model, kwargs, meta, final["success_rate"] >= best_success,
+               cfg.export, reference_decision)  # fmt: skip
     envs.close()
     return 0
 

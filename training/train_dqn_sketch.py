@@ -14,7 +14,6 @@ distance to this step's waypoint. Outputs in ``runs/<run_name>/`` as for train_d
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from tqdm import tqdm
 
 from xai_core.config_utils import parse_dataclass_cli
 from xai_core.nav.build import build_model, get_spec, model_kwargs
-from xai_core.nav.checkpoint import save_checkpoint
 from xai_core.nav.evaluate import evaluate_sketch
 from xai_core.nav.obs import (
     POSE_DIM,
@@ -294,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             if result["mean_ade"] < best_ade:
                 best_ade = result["mean_ade"]
                 meta = run.meta(step_after, learner.updates, wall, result, DATA)
-                save_checkpoint(run.dir / "best.pt", learner.q_network, cfg.model, kwargs, meta)
+                run.save_model("best.pt", learner, cfg.model, kwargs, meta)
         if step_after % cfg.checkpoint_every < cfg.num_envs:
             run.save_state(learner, iteration=iteration + 1, best_ade=best_ade, wall_time_s=wall)
 
@@ -306,12 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         f"FDE {final['mean_fde']:.3f} m"
     )
     meta = run.meta(cfg.total_steps, learner.updates, wall, final, DATA)
-    save_checkpoint(run.dir / "final.pt", learner.q_network, cfg.model, kwargs, meta)
-    if final["mean_ade"] <= best_ade:
-        shutil.copy(run.dir / "final.pt", run.dir / "best.pt")
-    if cfg.export:
-        run.export(cfg.export, reference_decision)
-    run.close()
+    run.finish(learner, cfg.model, kwargs, meta, final["mean_ade"] <= best_ade, cfg.export,
+               reference_decision)  # fmt: skip
     envs.close()
     return 0
 

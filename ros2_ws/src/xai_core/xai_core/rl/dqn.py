@@ -226,5 +226,38 @@ class RunLog:
         print(f"exported {export_path} with its manifest and learning curve")
         return export_path
 
+    def save_model(
+        self,
+        filename: str,
+        learner: DQNLearner,
+        model: str,
+        kwargs: dict[str, Any],
+        meta: dict[str, Any],
+    ) -> Path:
+        """Write the online network as a navigation checkpoint ``<run dir>/<filename>``."""
+        from xai_core.nav.checkpoint import save_checkpoint
+
+        return save_checkpoint(self.dir / filename, learner.q_network, model, kwargs, meta)
+
+    def finish(
+        self,
+        learner: DQNLearner,
+        model: str,
+        kwargs: dict[str, Any],
+        meta: dict[str, Any],
+        final_is_best: bool,
+        export: str = "",
+        reference: Callable[[Path], dict[str, Any]] | None = None,
+    ) -> None:
+        """Save ``final.pt`` (and as ``best.pt`` when it is the best), export, close."""
+        self.save_model("final.pt", learner, model, kwargs, meta)
+        if final_is_best:
+            shutil.copy(self.dir / "final.pt", self.dir / "best.pt")
+        if export:
+            if reference is None:
+                raise ValueError("exporting needs a reference-observation function")
+            self.export(export, reference)
+        self.close()
+
     def close(self) -> None:
         self.writer.close()
