@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/ros2_ws/src/xai_bringup/config/fastdds_localhost.xml
 export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 unexport ROS_AUTOMATIC_DISCOVERY_RANGE
-TEST_DIRS := ros2_ws/src/xai_core/test ros2_ws/src/xai_nodes/test unity_sim/xai_sim/tests tests
-LINT_DIRS := ros2_ws/src unity_sim/xai_sim tests scripts bench training
+TEST_DIRS := ros2_ws/src/xai_core/test ros2_ws/src/xai_nodes/test unity_sim/xai_sim/tests \
+  hololens_bridge/tests tests
+LINT_DIRS := ros2_ws/src unity_sim/xai_sim hololens_bridge tests scripts bench training
 
 .PHONY: setup demo test lint bench eval clean distclean
 
@@ -29,7 +30,8 @@ test: setup lint
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
-bench: setup
+bench:
+	@scripts/setup.sh --bench
 	$(PY) bench/run_bench.py --out bench/results.json
 
 # Evaluate the committed policy checkpoints and draw the figures (out/eval/).

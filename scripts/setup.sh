@@ -18,17 +18,29 @@ die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 "$python" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null \
   || die "Python 3.11 is required (the ROS 2 Kilted wheels are cp311); found $("$python" --version 2>&1)"
 
-# 1. System packages: a C/C++ toolchain and CMake for colcon's ament_cmake build.
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=1 ;;  # also the benchmark peers (requirements/bench.txt: Open3D)
+    *) die "unknown option '$arg' (use --bench)" ;;
+  esac
+done
+
+# 1. System packages: a C/C++ toolchain and CMake for colcon's ament_cmake build; mono for the
+#    HoloLens app's decoder tests; Chromium for the web viewer's browser test; npm for three.js.
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
 "$python" -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime libmono-system-core4.0-cil)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing apt packages: ${missing[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${missing[@]}" \
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     || die "could not install ${missing[*]} with apt-get; install them and rerun"
 fi
 
@@ -54,28 +66,48 @@ hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 up_to_date() { [ -f "$stamps/$1" ] && [ "$(cat "$stamps/$1")" = "$2" ]; }
 
 # 3. Pinned requirements (one file per concern).
-req_hash="$(hash_of requirements/*.txt)"
+req_files=(requirements/ros.txt requirements/core.txt requirements/ml.txt requirements/bridge.txt
+  requirements/dev.txt)
+req_hash="$(hash_of "${req_files[@]}")"
 if ! up_to_date requirements "$req_hash"; then
-  log "installing pinned requirements (ROS 2 Kilted wheels, core, dev)"
+  log "installing pinned requirements (ROS 2 Kilted wheels, core, ml, bridge, dev)"
   req_args=()
-  for f in requirements/*.txt; do req_args+=(-r "$f"); done
+  for f in "${req_files[@]}"; do req_args+=(-r "$f"); done
   pip_quiet "${req_args[@]}" || die "pip install of requirements/*.txt failed"
   echo "$req_hash" > "$stamps/requirements"
 fi
+if [ "$bench" -eq 1 ] && ! up_to_date bench "$(hash_of requirements/bench.txt)"; then
+  log "installing the benchmark peers (requirements/bench.txt)"
+  pip_quiet -r requirements/bench.txt || die "pip install of requirements/bench.txt failed"
+  hash_of requirements/bench.txt > "$stamps/bench"
+fi
 
 # 4. Pure-Python packages, editable (their code changes need no reinstall).
-py_pkgs=(ros2_ws/src/xai_core unity_sim/xai_sim)
-py_hash="$(hash_of ros2_ws/src/xai_core/setup.py unity_sim/xai_sim/pyproject.toml)"
+py_pkgs=(ros2_ws/src/xai_core unity_sim/xai_sim hololens_bridge)
+py_hash="$(hash_of ros2_ws/src/xai_core/setup.py unity_sim/xai_sim/pyproject.toml \
+  hololens_bridge/pyproject.toml)"
 if ! up_to_date python-packages "$py_hash"; then
   log "installing editable packages: ${py_pkgs[*]}"
   for pkg in "${py_pkgs[@]}"; do
     pip_quiet --no-deps --no-build-isolation -e "$pkg" || die "pip install -e $pkg failed"
   done
-  python -c 'import xai_core, xai_sim' || die "editable install of the pure-Python packages failed"
+  python -c 'import xai_core, xai_sim, xai_bridge' || die "editable install of the pure-Python packages failed"
   echo "$py_hash" > "$stamps/python-packages"
 fi
 
-# 5. colcon build of the ROS packages into the venv (rebuilt when their sources change).
+# 5. The web viewer's front-end packages (three.js, msgpack) from the npm registry.
+viewer=hololens_bridge/web_viewer
+if [ -f "$viewer/package-lock.json" ]; then
+  npm_hash="$(hash_of "$viewer/package.json" "$viewer/package-lock.json")"
+  if ! up_to_date npm "$npm_hash" || [ ! -d "$viewer/node_modules" ]; then
+    log "npm ci in $viewer"
+    (cd "$viewer" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || die "npm ci in $viewer failed"
+    echo "$npm_hash" > "$stamps/npm"
+  fi
+fi
+
+# 6. colcon build of the ROS packages into the venv (rebuilt when their sources change).
 ws_hash="$(find ros2_ws/src scripts/build_ws.sh scripts/cmake -type f \
   -not -path '*/xai_core/*' -not -name '*.pyc' -not -path '*/test/*' -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"

@@ -23,6 +23,10 @@ setup(
             "sim_node = xai_nodes.sim_node:main",
             "scripted_driver_node = xai_nodes.scripted_driver_node:main",
             "demo_recorder_node = xai_nodes.demo_recorder_node:main",
+            "segmentation_node = xai_nodes.segmentation_node:main",
+            "policy_node = xai_nodes.policy_node:main",
+            "attention_cloud_node = xai_nodes.attention_cloud_node:main",
+            "hololens_bridge_node = xai_nodes.hololens_bridge_node:main",
         ],
     },
 )

@@ -138,7 +138,20 @@ def start_node(
         *extra_args,
         *ros_args(name, params_files, parameters, remappings),
     ]
-    label = name or executable
+    return start_process(command, name or executable, env, log_dir)
+
+
+def start_process(
+    command: Sequence[str],
+    label: str,
+    env: Mapping[str, str],
+    log_dir: str | Path | None = None,
+) -> NodeProcess:
+    """Start any command (e.g. the bridge's gateway) with the same log and stop handling.
+
+    Args:
+        label: names the log file ``<log_dir>/<label>.log``; None ``log_dir`` = inherit.
+    """
     log_path = None
     log_file = None
     if log_dir is not None:
@@ -146,7 +159,7 @@ def start_node(
         log_path = Path(log_dir) / f"{label}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by NodeProcess.stop
     popen = subprocess.Popen(
-        command,
+        list(command),
         env=dict(env),
         stdout=log_file,
         stderr=subprocess.STDOUT if log_file else None,

@@ -27,6 +27,11 @@ def header(stamp: Time, frame_id: str) -> Header:
     return Header(stamp=stamp, frame_id=frame_id)
 
 
+def stamp_ns(stamp: Time) -> int:
+    """A ``builtin_interfaces/Time`` as integer nanoseconds since the epoch."""
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
 def image_msg(pixels: np.ndarray, encoding: str, msg_header: Header) -> Image:
     """``sensor_msgs/Image`` from an ``(H, W)`` / ``(H, W, C)`` array (see xai_core.images)."""
     buffer = array_to_image_buffer(pixels, encoding)

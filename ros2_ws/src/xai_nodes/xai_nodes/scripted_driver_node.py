@@ -14,14 +14,15 @@ from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 
+from xai_core.geometry import distance_and_bearing
 from xai_core.nav.actions import ACTION_NAMES, TwistMapping, action_to_twist
 from xai_core.sync import ExactStampSync
 from xai_interfaces.msg import ActionDecision
-from xai_nodes.conversions import pose_to_xyyaw
+from xai_nodes.conversions import pose_to_xyyaw, stamp_ns
 from xai_nodes.params import declare_config, reject_unknown_overrides
 from xai_nodes.qos import COMMAND, LATCHED, SENSOR
 from xai_nodes.runner import run_node
-from xai_sim import ScriptedDriver, wrap_angle
+from xai_sim import ScriptedDriver
 
 
 class ScriptedDriverNode(Node):
@@ -54,7 +55,7 @@ class ScriptedDriverNode(Node):
         # Decide on the odometry and the sub-goal of the same state (the sub-goal switches when
         # one is reached, and the topics may arrive in either order), once per state: the sync
         # ignores a republished state, which keeps its stamp.
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp = stamp_ns(msg.header.stamp)
         group = self.sync.add(stream, stamp, msg)
         if group is not None:
             self._decide(group["odom"], group["goal"])
@@ -67,7 +68,6 @@ class ScriptedDriverNode(Node):
         twist = Twist()
         twist.linear.x, twist.angular.z = vx, wz
         self.cmd_pub.publish(twist)
-        gx, gy = self.goal_xy
         self.decision_pub.publish(
             ActionDecision(
                 header=msg.header,
@@ -75,10 +75,7 @@ class ScriptedDriverNode(Node):
                 action_names=list(ACTION_NAMES),
                 chosen_action=action,
                 goal_info_names=["subgoal_distance_m", "subgoal_angle_rad"],
-                goal_info=[
-                    math.hypot(gx - x, gy - y),
-                    wrap_angle(math.atan2(gy - y, gx - x) - yaw),
-                ],
+                goal_info=list(distance_and_bearing((x, y, yaw), self.goal_xy)),
             )
         )
 

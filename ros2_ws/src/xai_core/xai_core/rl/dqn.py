@@ -184,7 +184,7 @@ class RunLog:
             return None
         state = torch.load(self.state_path, map_location=learner.device, weights_only=True)
         learner.load_state_dict(state.pop("learner"))
-        print(f"resumed from {self.state_path} (replay refills from the current policy)")
+        print(f"resumed from {self.state_path}")
         return state
 
     def meta(self, env_steps: int, updates: int, wall_time_s: float, evaluation: dict,
