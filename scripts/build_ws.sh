@@ -32,3 +32,7 @@ cd "$repo/ros2_ws"
     "-DPython3_EXECUTABLE=$py" \
     -DBUILD_TESTING=OFF \
     -Wno-dev
+
+# colcon puts xai_nodes' console scripts in <venv>/lib/xai_nodes (where ROS looks for nodes); the
+# xai-bag CLI also belongs on the venv's PATH.
+ln -sf "$venv/lib/xai_nodes/xai-bag" "$venv/bin/xai-bag"

@@ -67,7 +67,7 @@ up_to_date() { [ -f "$stamps/$1" ] && [ "$(cat "$stamps/$1")" = "$2" ]; }
 
 # 3. Pinned requirements (one file per concern).
 req_files=(requirements/ros.txt requirements/core.txt requirements/ml.txt requirements/bridge.txt
-  requirements/dev.txt)
+  requirements/dev.txt requirements/bag.txt)
 req_hash="$(hash_of "${req_files[@]}")"
 if ! up_to_date requirements "$req_hash"; then
   log "installing pinned requirements (ROS 2 Kilted wheels, core, ml, bridge, dev)"

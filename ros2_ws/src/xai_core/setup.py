@@ -20,6 +20,7 @@ setup(
     # The navigation models and training helpers (xai_core.nav.models/build/checkpoint/predictor,
     # xai_core.rl) need torch; codecs, actions and DDS helpers do not.
     extras_require={"nav": ["torch"]},
+    entry_points={"console_scripts": ["xai-eval = xai_core.bag.eval_cli:main"]},
     zip_safe=True,
     maintainer="XAI Robotics Team",
     maintainer_email="xai-robotics@toyota-hsr-lab.org",

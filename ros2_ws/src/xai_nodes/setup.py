@@ -27,6 +27,10 @@ setup(
             "policy_node = xai_nodes.policy_node:main",
             "attention_cloud_node = xai_nodes.attention_cloud_node:main",
             "hololens_bridge_node = xai_nodes.hololens_bridge_node:main",
+            "bag_recorder_node = xai_nodes.bag_recorder_node:main",
+            "bag_player_node = xai_nodes.bag_player_node:main",
+            "xai-bag = xai_nodes.bag_cli:main",
+            "safety_node = xai_nodes.safety_node:main",
         ],
     },
 )

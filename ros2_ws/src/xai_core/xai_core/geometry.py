@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def yaw_to_quaternion(yaw: float) -> tuple[float, float, float, float]:
     """Quaternion ``(x, y, z, w)`` of a rotation by ``yaw`` radians about +z."""
@@ -58,4 +60,20 @@ def quaternion_multiply(
         aw * by - ax * bz + ay * bw + az * bx,
         aw * bz + ax * by - ay * bx + az * bw,
         aw * bw - ax * bx - ay * by - az * bz,
+    )
+
+
+def quaternion_matrix(q: list[float] | tuple[float, ...]) -> np.ndarray:
+    """3x3 rotation matrix of a unit quaternion ``(x, y, z, w)``."""
+    x, y, z, w = (float(v) for v in q)
+    n = math.sqrt(x * x + y * y + z * z + w * w)
+    if not n > 0:
+        raise ValueError(f"quaternion {q} has zero norm")
+    x, y, z, w = x / n, y / n, z / n, w / n
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
     )

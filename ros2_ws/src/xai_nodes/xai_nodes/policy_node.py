@@ -181,6 +181,11 @@ class PolicyNode(Node):
             msg.attention = decision.attention.astype(np.float32).ravel().tolist()
         return msg
 
+    def on_shutdown(self) -> None:
+        """Leave the robot standing: a zero velocity as the node goes down."""
+        if self.publish_cmd:
+            self.cmd_pub.publish(Twist())
+
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``policy_node``."""
