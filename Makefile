@@ -10,7 +10,7 @@ export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 unexport ROS_AUTOMATIC_DISCOVERY_RANGE
 TEST_DIRS := ros2_ws/src/xai_core/test ros2_ws/src/xai_nodes/test unity_sim/xai_sim/tests \
   hololens_bridge/tests tests
-LINT_DIRS := ros2_ws/src unity_sim/xai_sim hololens_bridge tests scripts bench training
+LINT_DIRS := ros2_ws/src unity_sim/xai_sim hololens_bridge tests scripts bench training docker
 
 .PHONY: setup demo test lint bench eval clean distclean
 

@@ -248,6 +248,13 @@ def bench_policy_node(quick: bool) -> list[dict]:
     ]
 
 
+def bench_bag(quick: bool) -> list[dict]:
+    """rosbag2 record / read MB/s (MCAP, sqlite3) next to the same bytes to a plain file."""
+    from bag_bench import run
+
+    return run(total_mb=20 if quick else 200, quick=quick)["results"]
+
+
 def print_table(results: list[dict]) -> None:
     """Print results as a fixed-width table."""
     rows = [("benchmark", "value", "compared with", "ok")]
@@ -275,6 +282,7 @@ def main() -> int:
         + bench_attention_cloud(args.quick)
         + bench_bridge(args.quick)
         + bench_policy_node(args.quick)
+        + bench_bag(args.quick)
     )
     print_table(results)
     report = {

@@ -50,6 +50,13 @@ def test_demo_closes_the_loop_and_writes_every_output(tmp_path) -> None:
     stats = json.loads((out / "bridge_stats.json").read_text())
     assert stats["frames"] > 0 and stats["curve"] is True
     assert stats["bytes_per_point"] <= 7.05
+    # The run is a rosbag2 MCAP bag, and xai-eval's report recomputes the same decisions.
+    assert list((out / "run").glob("*.mcap")) and (out / "run" / "metadata.yaml").exists()
+    report = json.loads((out / "report" / "report.json").read_text())["runs"][0]
+    # (The bag also holds the first decisions of the next episode, started before the stop.)
+    assert report["decisions"]["count"] >= episode["decisions"]
+    assert report["agreement"]["agreement"] == 1.0 and report["agreement"]["pairs"] > 0
+    assert (out / "report" / "index.html").exists()
 
 
 def test_bench_writes_results_json(tmp_path) -> None:
@@ -75,5 +82,8 @@ def test_bench_writes_results_json(tmp_path) -> None:
     assert any(n.startswith("attention cloud") for n in names)
     assert any(n.startswith("bridge") for n in names)
     assert any(n.startswith("policy_node decision latency") for n in names)
+    assert any(
+        "bag" in n and "MB/s" in r["unit"] for n, r in zip(names, report["results"], strict=True)
+    )
     assert all(r["value"] > 0 or "not installed" in r["compared_with"] for r in report["results"])
     assert "benchmark" in run.stdout  # the printed table

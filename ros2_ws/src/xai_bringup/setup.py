@@ -15,6 +15,8 @@ setup(
         (f"share/{package_name}", ["package.xml"]),
         (f"share/{package_name}/launch", glob("launch/*.launch.py")),
         (f"share/{package_name}/config", glob("config/*.yaml") + glob("config/*.xml")),
+        (f"share/{package_name}/config/sim", glob("config/sim/*.yaml")),
+        (f"share/{package_name}/config/hsr", glob("config/hsr/*.yaml")),
     ],
     install_requires=["setuptools"],
     zip_safe=True,

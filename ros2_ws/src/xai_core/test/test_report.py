@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rosbags.interfaces import Nodetype
 
 from xai_core.bag.eval_cli import main as eval_main
 from xai_core.bag.report import (
@@ -61,14 +62,14 @@ def make(msgtype: str, **values: Any) -> Any:
     for name, (node, spec) in store.fielddefs[msgtype][1]:
         if name in values:
             kwargs[name] = values[name]
-        elif node == 2:  # nested message
+        elif node == Nodetype.NAME:  # nested message
             kwargs[name] = make(spec)
-        elif node == 1:  # base type
+        elif node == Nodetype.BASE:
             kwargs[name] = "" if spec[0] == "string" else False if spec[0] == "bool" else 0
-        else:  # array / sequence
+        else:  # array (fixed size) / sequence
             (_, (base, _)), count = spec
-            dtype = NUMPY_TYPES.get(base, np.float64)
-            kwargs[name] = np.zeros(count if node == 3 else 0, dtype) if base in NUMPY_TYPES else []
+            size = count if node == Nodetype.ARRAY else 0
+            kwargs[name] = np.zeros(size, NUMPY_TYPES[base]) if base in NUMPY_TYPES else []
     return store.types[msgtype](**kwargs)
 
 
@@ -97,8 +98,15 @@ def pose_stamped(stamp: int, x: float, y: float) -> Any:
 
 def image(stamp: int, pixels: np.ndarray) -> Any:
     h, w, _ = pixels.shape
-    return make(IMAGE, header=header(stamp, "camera"), height=h, width=w, encoding="rgb8",
-                step=w * 3, data=np.ascontiguousarray(pixels, np.uint8).ravel())  # fmt: skip
+    return make(
+        IMAGE,
+        header=header(stamp, "camera"),
+        height=h,
+        width=w,
+        encoding="rgb8",
+        step=w * 3,
+        data=np.ascontiguousarray(pixels, np.uint8).ravel(),
+    )
 
 
 def decision(stamp: int, action: int, q: np.ndarray, attention: np.ndarray | None) -> Any:
@@ -119,8 +127,14 @@ def decision(stamp: int, action: int, q: np.ndarray, attention: np.ndarray | Non
 
 def status(stamp: int, episode: int, step: int, collisions: int, **kw: Any) -> Any:
     defaults = {"mode": "goal", "reason": "running", "ade_m": math.nan, "fde_m": math.nan}
-    return make(STATUS, header=header(stamp), episode=episode, step=step, collisions=collisions,
-                **{**defaults, **kw})  # fmt: skip
+    return make(
+        STATUS,
+        header=header(stamp),
+        episode=episode,
+        step=step,
+        collisions=collisions,
+        **{**defaults, **kw},
+    )
 
 
 def write_bag(path: Path, records: list[tuple[str, int, Any]]) -> Path:
@@ -154,26 +168,45 @@ def known_bag(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     stamps = [T0 + k * DT for k in range(N)]
     waypoints = np.array([[0.1 * (j + 1), 0.0] for j in range(N - 1)])
     records: list[tuple[str, int, Any]] = [
-        ("/sketch", stamps[0], make(PATH, header=header(stamps[0]),
-                                    poses=[pose_stamped(stamps[0], *wp) for wp in waypoints])),
+        (
+            "/sketch",
+            stamps[0],
+            make(
+                PATH,
+                header=header(stamps[0]),
+                poses=[pose_stamped(stamps[0], *wp) for wp in waypoints],
+            ),
+        ),
         ("/xai/sim/final_goal", stamps[0], pose_stamped(stamps[0], 4.0, 0.0)),
-    ]  # fmt: skip
+    ]
     for k, t in enumerate(stamps):
         if k not in MISSING_IMAGES:
             records.append(("/xai/semantic_color", t, image(t, np.full((8, 8, 3), k, np.uint8))))
         # Start 0.5 m beside the sketch, then always 0.5 m beside waypoint k - 1.
         records.append(("/odom", t, odom(t, 0.1 * k, 0.5)))
         records.append(("/goal", t, pose_stamped(t, 2.0 if k < 10 else 4.0, 0.0)))
-        grids = np.stack([one_hot((k % 3, k % 4))] * 4 if k % 2 == 0 else [np.full(GRID, 1 / 12)] * 4)
+        grids = np.stack(
+            [one_hot((k % 3, k % 4))] * 4 if k % 2 == 0 else [np.full(GRID, 1 / 12)] * 4
+        )
         q = np.arange(4, dtype=np.float32) + k
         records.append(("/xai/decision", t + int(latency_ns[k]), decision(t, ACTIONS[k], q, grids)))
-        episode, step = (1, k) if k < 10 else (2, k - 10)
+        episode, step = k // 10 + 1, k % 10  # two episodes of ten states
         last = step == 9
-        records.append(("/xai/sim/episode_status", t, status(
-            t, episode, step, collisions=min(k, 2) if episode == 1 else 1, done=last,
-            success=last and episode == 1, reason=("goal_reached" if episode == 1 else "max_steps")
-            if last else "running", ade_m=0.5 if last and episode == 2 else math.nan,
-            fde_m=0.5 if last and episode == 2 else math.nan)))  # fmt: skip
+        score = 0.5 if last and episode == 2 else math.nan  # sketch scores of the 2nd episode
+        reason = ("goal_reached" if episode == 1 else "max_steps") if last else "running"
+        collisions = min(k, 2) if episode == 1 else 1
+        msg = status(
+            t,
+            episode,
+            step,
+            collisions,
+            done=last,
+            success=last and episode == 1,
+            reason=reason,
+            ade_m=score,
+            fde_m=score,
+        )
+        records.append(("/xai/sim/episode_status", t, msg))
     records.append(("/odom", stamps[5] + DT // 2, odom(stamps[5], 0.5, 0.5)))  # republished state
     path = write_bag(tmp_path_factory.mktemp("bags") / "known", records)
     return path, {"latency_ms": latency_ns / 1e6, "stamps": stamps, "latency_ns": latency_ns}
@@ -237,8 +270,12 @@ def test_report_of_a_bag_with_known_values(known_bag, tmp_path: Path) -> None:
     assert episodes["episodes"] == 2 and episodes["success_rate"] == 0.5
     assert episodes["collisions_total"] == 3
     first, second = episodes["per_episode"]
-    assert (first["collisions"], first["success"], first["steps"], first["reason"]) == (
-        2, True, 9, "goal_reached")  # fmt: skip
+    assert {k: first[k] for k in ("collisions", "success", "steps", "reason")} == {
+        "collisions": 2,
+        "success": True,
+        "steps": 9,
+        "reason": "goal_reached",
+    }
     assert (second["success"], second["reason"], second["ade_m"]) == (False, "max_steps", 0.5)
 
     images = run["topics"]["/xai/semantic_color"]
@@ -265,10 +302,9 @@ def sim_bags(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two bags of one simulated episode: decisions as the aqt_goal predictor made them, and the
     same with the actions of ``ALTERED`` decisions changed."""
     pytest.importorskip("torch")
-    from xai_sim import IndoorNavEnv
-
     from xai_core.nav.predictor import GoalNavPredictor
     from xai_core.paths import resolve_checkpoint
+    from xai_sim import IndoorNavEnv
 
     predictor = GoalNavPredictor.from_checkpoint(resolve_checkpoint("aqt_goal"))
     env = IndoorNavEnv(mode="goal")
@@ -294,8 +330,9 @@ def sim_bags(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         records = list(inputs)
         for k, (t, d) in enumerate(made):
             action = (d.action + 1) % 4 if k in altered else d.action
-            records.append(("/xai/decision", t + 30_000_000,
-                            decision(t, action, d.q_values, d.attention)))  # fmt: skip
+            records.append(
+                ("/xai/decision", t + 30_000_000, decision(t, action, d.q_values, d.attention))
+            )
         bags.append(write_bag(root / name, records))
     return bags[0], bags[1]
 
@@ -317,8 +354,8 @@ def test_agreement_with_the_checkpoint_that_decided(sim_bags) -> None:
 
 def test_compare_checkpoints_on_one_bag(sim_bags, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    code = eval_main([str(sim_bags[0]), "--checkpoint", "aqt_goal",
-                      "--compare-checkpoint", "cnn_goal", "--out", str(out), "--no-progress"])  # fmt: skip
+    args = ["--checkpoint", "aqt_goal", "--compare-checkpoint", "cnn_goal", "--no-progress"]
+    code = eval_main([str(sim_bags[0]), *args, "--out", str(out)])
     assert code == 0
     doc = json.loads((out / "report.json").read_text())
     assert doc["compare"] and [r["checkpoint"] for r in doc["runs"]] == ["aqt_goal", "cnn_goal"]
@@ -332,8 +369,18 @@ def test_compare_checkpoints_on_one_bag(sim_bags, tmp_path: Path) -> None:
 
 def test_compare_two_bags_writes_both_columns(known_bag, sim_bags, tmp_path: Path) -> None:
     out = tmp_path / "two"
-    code = eval_main([str(known_bag[0]), "--compare", str(sim_bags[1]), "--checkpoint", "none",
-                      "--out", str(out), "--no-progress"])  # fmt: skip
+    code = eval_main(
+        [
+            str(known_bag[0]),
+            "--compare",
+            str(sim_bags[1]),
+            "--checkpoint",
+            "none",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     doc = json.loads((out / "report.json").read_text())
     assert [r["label"] for r in doc["runs"]] == ["known", "altered"]
@@ -359,8 +406,12 @@ def test_bag_missing_topics_lists_skipped_sections(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "xai_core.bag.eval_cli", *args],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "xai_core.bag.eval_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:

@@ -56,8 +56,13 @@ def _quoted(values: list[str]) -> list[str]:
     return ["'" + v.replace("'", "''") + "'" for v in values]
 
 
+def _bags(paths: list[str]) -> str | list[str]:
+    """One path alone (then BagReader adds its split parts ``<path>_1`` ...), else the list."""
+    return paths[0] if len(paths) == 1 else paths
+
+
 def _info(args: argparse.Namespace) -> None:
-    with open_bag(args.bag) as reader:
+    with open_bag(_bags(args.bag)) as reader:
         summary = bag_info(reader)
     print(json.dumps(summary, indent=2) if args.json else format_info(summary))
 
@@ -79,7 +84,7 @@ def _record(args: argparse.Namespace) -> None:
 
 
 def _play(args: argparse.Namespace) -> None:
-    open_bag(args.bag).close()  # fail here, with one line, before DDS starts
+    open_bag(_bags(args.bag)).close()  # fail here, with one line, before DDS starts
     from xai_nodes import bag_player_node
 
     params: dict[str, Any] = {

@@ -28,6 +28,7 @@ from xai_nodes.runner import run_node
 
 CLOCK_PERIOD_S = 0.01
 PROGRESS_PERIOD_S = 5.0
+WAKE_PERIOD_S = 0.2
 
 
 def parse_remaps(remaps: list[str]) -> dict[str, str]:
@@ -62,7 +63,8 @@ class BagPlayerNode(Node):
             raise ValueError("parameter 'bag' (a bag directory / file, or a list) is required")
         if self.rate <= 0:
             raise ValueError(f"rate must be > 0, got {self.rate}")
-        self.reader = BagReader(bags)  # BagError is a ValueError: one line, exit 1
+        # One path alone: its split parts <path>_1, ... follow. BagError is a ValueError.
+        self.reader = BagReader(bags[0] if len(bags) == 1 else bags)
         for problem in self.reader.problems:
             self.get_logger().warning(f"bag problem: {problem}")
         if missing := sorted(set(topics) - set(self.reader.topics)):
@@ -87,6 +89,7 @@ class BagPlayerNode(Node):
         self.finished = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bag_player", daemon=True)
+        self.create_timer(WAKE_PERIOD_S, self._on_timer)
         self.get_logger().info(
             f"playing {', '.join(map(str, self.reader.files))}: {len(self.counts)} topics, "
             f"{self.reader.duration_s:.2f} s at rate {self.rate}"
@@ -98,17 +101,20 @@ class BagPlayerNode(Node):
         try:
             self._wait_for_subscribers()
             while not self._stop.is_set():
-                self._play_once()
-                if not self.loop:
+                if not self._play_once() or not self.loop:  # (an empty selection never loops)
                     break
-            self._finish()
+            self._finish(wait_for_acks=not self._stop.is_set())
         except Exception as error:  # never die silently in the thread
             if self.context.ok() and not self._stop.is_set():  # not just Ctrl-C mid-publish
                 self.get_logger().error(f"playback failed: {error!r}")
         finally:
             self.finished.set()
-            if self.exit_when_done and not self._stop.is_set():
-                self.context.try_shutdown()
+
+    def _on_timer(self) -> None:
+        # Wakes the spinning main thread regularly, so Ctrl-C is handled even though nothing is
+        # subscribed; ends spinning once playback is done (``exit_when_done``).
+        if self.exit_when_done and self.finished.is_set():
+            self.context.try_shutdown()
 
     def _wait_for_subscribers(self) -> None:
         deadline = time.monotonic() + self.wait_s
@@ -123,7 +129,8 @@ class BagPlayerNode(Node):
             msg.clock.sec, msg.clock.nanosec = divmod(bag_ns, 1_000_000_000)
             self.clock_pub.publish(msg)
 
-    def _play_once(self) -> None:
+    def _play_once(self) -> int:
+        """Play the bag once (from ``start_offset_s``); returns the number of messages sent."""
         start_ns = self.reader.start_ns + self.offset_ns
         wall0 = time.monotonic()
         next_progress = wall0 + PROGRESS_PERIOD_S
@@ -135,7 +142,7 @@ class BagPlayerNode(Node):
             due = wall0 + (message.timestamp_ns - start_ns) * 1e-9 / self.rate
             while (left := due - time.monotonic()) > 0:  # sleep, ticking /clock
                 if self._stop.wait(min(left, CLOCK_PERIOD_S) if self.clock_pub else left):
-                    return
+                    return played
                 now_ns = start_ns + round((time.monotonic() - wall0) * self.rate * 1e9)
                 self._publish_clock(min(now_ns, message.timestamp_ns))
             self._publish_clock(message.timestamp_ns)
@@ -145,10 +152,11 @@ class BagPlayerNode(Node):
             if time.monotonic() >= next_progress:
                 next_progress += PROGRESS_PERIOD_S
                 self.get_logger().info(f"played {played}/{total} messages")
+        return played
 
-    def _finish(self) -> None:
+    def _finish(self, wait_for_acks: bool) -> None:
         for publisher in self.publishers_by_topic.values():  # reliable data reached readers
-            if publisher.qos_profile.reliability == ReliabilityPolicy.RELIABLE:
+            if wait_for_acks and publisher.qos_profile.reliability == ReliabilityPolicy.RELIABLE:
                 publisher.wait_for_all_acked(timeout=Duration(seconds=5))
         counts = ", ".join(f"{t} {n}" for t, n in sorted(self.counts.items()))
         self.get_logger().info(f"playback done: {sum(self.counts.values())} messages ({counts})")

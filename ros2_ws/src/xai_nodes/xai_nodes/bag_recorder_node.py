@@ -179,8 +179,8 @@ class BagRecorderNode(Node):
         lines += [f"not recorded: {t}: {why}" for t, why in sorted(self.unsupported.items())]
         if self.write_errors:
             lines.append(f"{self.write_errors} messages lost to write errors")
-        for line in lines:
-            print(f"[bag_recorder_node] {line}", flush=True)
+        for line in lines:  # rcutils logging still works after the context shut down
+            self.get_logger().info(line)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -63,6 +63,9 @@ class PolicyNode(Node):
         self.latency = LatencyStats()
         self.compute = LatencyStats()
         self.dropped = 0
+        self.resent = 0  # commands sent again for a republished (still waiting) state
+        self.last_stamp: int | None = None
+        self.last_twist: Twist | None = None
         self.goal_xy: tuple[float, float] | None = None
         self.odom: Odometry | None = None
         self.sketch: np.ndarray | None = None
@@ -123,7 +126,14 @@ class PolicyNode(Node):
             pixels = pixels[..., ::-1]
         item = (msg.header, np.ascontiguousarray(pixels))
         if self.sync_mode == "exact":
-            self._on_group(self.sync.add("image", stamp_ns(msg.header.stamp), item))
+            stamp = stamp_ns(msg.header.stamp)
+            if stamp == self.last_stamp and self.last_twist is not None:
+                # The same state again: a lockstep simulator republishes a state while it still
+                # waits for its command (lost, e.g. sent before the base had matched at start-up).
+                self.cmd_pub.publish(self.last_twist)
+                self.resent += 1
+                return
+            self._on_group(self.sync.add("image", stamp, item))
         elif self.odom is not None:
             self._on_group({"image": item, "odom": self.odom})
 
@@ -142,12 +152,14 @@ class PolicyNode(Node):
             twist = Twist()
             twist.linear.x, twist.angular.z = action_to_twist(decision.action, self.mapping)
             self.cmd_pub.publish(twist)
+            self.last_stamp, self.last_twist = stamp_ns(header.stamp), twist
         self.decision_pub.publish(self._decision_msg(header, decision))
         self.latency.add((self.get_clock().now().nanoseconds - stamp_ns(header.stamp)) * 1e-9)
         if self.latency.count % self.summary_every == 0:
             self.get_logger().info(
                 f"decisions: image stamp -> publish {self.latency.line()}; "
-                f"inference {self.compute.line()}; {self.dropped} inputs dropped"
+                f"inference {self.compute.line()}; {self.dropped} inputs dropped, "
+                f"{self.resent} commands resent"
             )
 
     def _decide(self, pixels: np.ndarray, pose: tuple[float, float, float]) -> Decision | None:

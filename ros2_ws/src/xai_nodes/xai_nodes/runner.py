@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import rclpy
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -27,8 +27,13 @@ def run_node(factory: Callable[[], Node], name: str, args: list[str] | None = No
                 node = factory()
             except (ValueError, ParameterException) as error:
                 raise SystemExit(f"{name}: invalid configuration: {error}") from None
+            executor = SingleThreadedExecutor()
+            executor.add_node(node)
             try:
-                rclpy.spin(node)
+                # Short waits: Python raises the KeyboardInterrupt of Ctrl-C between them, also
+                # in nodes that have no timer.
+                while rclpy.ok():
+                    executor.spin_once(timeout_sec=0.1)
             finally:
                 # Last words while the context still runs (e.g. a zero velocity on Ctrl-C).
                 hook = getattr(node, "on_shutdown", None)

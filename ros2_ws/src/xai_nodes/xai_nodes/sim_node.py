@@ -158,7 +158,13 @@ class SimNode(Node):
             self.env.step(plan.action)
             self.state_stamp = now.to_msg()
         if plan.publish:
-            self._publish_sensors()
+            # A finished episode republishes only its status: consumers must not take the
+            # repeated final state for one whose command got lost.
+            waiting = plan.action is None and not plan.reset
+            if waiting and self.env.episode_status().done:
+                self._publish_status()
+            else:
+                self._publish_sensors()
             self.scheduler.published(now_s)
 
     def _publish_episode_geometry(self) -> None:
@@ -195,9 +201,12 @@ class SimNode(Node):
         )
         sx, sy = self.env.subgoal_xy
         self.goal_pub.publish(conv.pose_stamped(sx, sy, math.atan2(sy - y, sx - x), odom_header))
+        self._publish_status()
+
+    def _publish_status(self) -> None:
         status = conv.episode_status_msg(
             self.env.episode_status(),
-            odom_header,
+            conv.header(self.state_stamp, self.p["odom_frame"]),
             mode=self.env.mode,
             layout=self.env.layout_name,
             episode=self.episode,

@@ -132,7 +132,9 @@ class _RosbagsSource:
                 yield BagMessage(conn.topic, conn.msgtype, timestamp, bytes(raw))
                 last_ts, at_last = timestamp, (at_last + 1 if timestamp == last_ts else 1)
         except Exception as error:  # corrupt data behind an intact index
-            problems.note(f"{self.path}: read error after {last_ts} ns: {error}")
+            where = f"after the message at {last_ts} ns" if last_ts >= 0 else "at the start"
+            rest = "read sequentially" if self.storage == "mcap" else "skipped"
+            problems.note(f"{self.path}: read error {where} ({error}); the rest {rest}")
             if self.storage != "mcap":
                 return
             for file in self.files:  # recover the rest sequentially
@@ -279,9 +281,9 @@ class BagReader:
         """Open every part.
 
         Args:
-            paths: a bag directory (its split parts ``<dir>_1``, ``<dir>_2``, ... written by
-                :class:`~xai_core.bag.writer.BagWriter` are added), a ``.mcap`` / ``.db3`` file,
-                or a sequence of those, read in order.
+            paths: a bag directory (given alone, its split parts ``<dir>_1``, ``<dir>_2``, ...
+                written by :class:`~xai_core.bag.writer.BagWriter` are added), a ``.mcap`` /
+                ``.db3`` file, or a sequence of those (exactly those), read in order.
 
         Raises:
             BagError: nothing could be read (missing path, not a bag, every part unreadable).
@@ -327,7 +329,8 @@ class BagReader:
         self.duration_s: float = (self.end_ns - self.start_ns) * 1e-9
 
     def _expand(self, paths: str | Path | Sequence[str | Path]) -> list[tuple[Path, str]]:
-        given = [paths] if isinstance(paths, (str, Path)) else list(paths)
+        single = isinstance(paths, (str, Path))
+        given = [paths] if single else list(paths)
         entries: list[tuple[Path, str]] = []
         seen: set[Path] = set()
 
@@ -340,7 +343,7 @@ class BagReader:
             path = Path(item)
             if path.name == "metadata.yaml" and path.is_file():
                 path = path.parent
-            for part in [path, *(_split_parts(path) if path.is_dir() else [])]:
+            for part in [path, *(_split_parts(path) if single and path.is_dir() else [])]:
                 if not part.exists():
                     add(part, "missing")
                 elif part.is_file():

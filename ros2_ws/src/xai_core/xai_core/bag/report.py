@@ -31,11 +31,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from xai_core.bag.reader import BagMessage, BagReader, open_bag
 from xai_core.geometry import distance_and_bearing, quaternion_to_yaw
 from xai_core.images import image_to_array
 from xai_core.nav.actions import ACTION_NAMES
-
-from .reader import BagMessage, BagReader, open_bag
 
 REPORT_VERSION = 1
 GAP_FACTOR = 3.0
@@ -333,7 +332,7 @@ class _Recomputer:
                 else:
                     keep.append(p)
             self.ready = keep
-        if final:
+        if final and self.waiting:
             self.unmatched["no semantic image with the decision's stamp"] += len(self.waiting)
             self.waiting.clear()
 
@@ -379,8 +378,9 @@ class BagAnalysis:
     """(N, 4): entropy, centre-of-mass row, column, top-10 % share of the chosen grid."""
     mean_attention: dict[str, np.ndarray] = field(default_factory=dict)
     """Mean chosen-action grid over all decisions (``"all"``) and per chosen action name."""
-    odom: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
-    """(N, 4): header stamp (ns, as float), x, y, yaw (rad) in receipt order."""
+    odom_stamp_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    odom: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    """(N, 3): x, y (m), yaw (rad) of each odometry message, receipt order (stamps beside)."""
     goals: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     final_goals: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     sketches: list[dict[str, Any]] = field(default_factory=list)
@@ -438,7 +438,7 @@ class BagAnalysis:
     def trajectory_summary(self) -> dict[str, Any] | None:
         if len(self.odom) == 0:
             return None
-        steps = np.diff(self.odom[:, 1:3], axis=0)
+        steps = np.diff(self.odom[:, :2], axis=0)
         lengths = np.linalg.norm(steps, axis=1) if len(steps) else np.zeros(0)
         return {
             "odometry_messages": len(self.odom),
@@ -487,6 +487,7 @@ class BagAnalysis:
             "start_ns": self.start_ns,
             "end_ns": self.end_ns,
             "duration_s": self.duration_s,
+            "messages": sum(int(t["count"]) for t in self.topics.values()),
             "topics": self.topics,
             "decisions": self.decision_summary() if times.size else None,
             "decision_series": {
@@ -561,7 +562,8 @@ class _Collector:
         self.attention_rows: list[tuple[float, float, float, float]] = []
         self.grid_sums: dict[str, np.ndarray] = {}
         self.grid_counts: Counter[str] = Counter()
-        self.odom: list[tuple[float, float, float, float]] = []
+        self.odom_stamps: list[int] = []
+        self.odom: list[tuple[float, float, float]] = []
         self.goals: list[tuple[float, float]] = []
         self.final_goals: list[tuple[float, float]] = []
         self.sketches: list[tuple[int, np.ndarray]] = []
@@ -629,9 +631,10 @@ class _Collector:
         if values.size == 0 or h * w == 0:
             return (math.nan,) * 4
         if values.size != actions * h * w:
-            self.decode_errors["attention length"] += 1
+            key = f"{self.topics.decision} attention"
+            self.decode_errors[key] += 1
             self.first_error.setdefault(
-                "attention length", f"{values.size} values for {actions} actions of {h}x{w}"
+                key, f"{values.size} values for {actions} grids of {h}x{w}; attention ignored"
             )
             return (math.nan,) * 4
         grid = values.reshape(actions, h, w)[action]
@@ -652,7 +655,8 @@ class _Collector:
     def _odom(self, message: BagMessage, msg: Any) -> None:
         stamp = _stamp_ns(msg.header)
         pose = _xyyaw(msg.pose.pose)
-        self.odom.append((float(stamp), *pose))
+        self.odom_stamps.append(stamp)
+        self.odom.append(pose)
         if self.recompute is not None:
             self.recompute.add_odom(stamp, pose)
 
@@ -696,7 +700,7 @@ class _Collector:
 
     def finish(self, predictors: dict[str, GoalPredictor]) -> None:
         a, t = self.a, self.topics
-        for name, times in self.times.items():
+        for name, times in sorted(self.times.items()):
             info = self.reader.topics.get(name)
             a.topics[name] = {"msgtype": info.msgtype if info else "?", **topic_timing(times)}
         for topic, count in self.decode_errors.items():
@@ -707,39 +711,45 @@ class _Collector:
             receipt, stamp, action = np.array(self.decisions, dtype=np.int64).T
             a.decision_receipt_ns, a.decision_stamp_ns, a.decision_actions = receipt, stamp, action
             a.attention = np.array(self.attention_rows, dtype=np.float64).reshape(-1, 4)
-            a.mean_attention = {k: v / self.grid_counts[k] for k, v in self.grid_sums.items()}
+            order = [key for key in ("all", *a.action_names) if key in self.grid_sums]
+            a.mean_attention = {k: self.grid_sums[k] / self.grid_counts[k] for k in order}
             if not np.isfinite(a.attention[:, 0]).any():
                 a.skip("attention", f"the decisions on {t.decision} carry no attention grids")
         else:
             for section in ("decisions", "attention"):
-                a.skip(section, self._missing(t.decision))
+                a.skip(section, self._missing("decision"))
         self._agreement(predictors)
         if self.odom:
+            a.odom_stamp_ns = np.array(self.odom_stamps, dtype=np.int64)
             a.odom = np.array(self.odom, dtype=np.float64)
         else:
-            a.skip("trajectory", self._missing(t.odom))
+            a.skip("trajectory", self._missing("odom"))
         a.goals = np.array(self.goals, dtype=np.float64).reshape(-1, 2)
         a.final_goals = np.array(self.final_goals, dtype=np.float64).reshape(-1, 2)
         self._sketch_scores()
         a.episodes = [self.status[k] for k in sorted(self.status)]
         if not a.episodes:
-            a.skip("episodes", self._missing(t.episode_status))
+            a.skip("episodes", self._missing("episode_status"))
 
-    def _missing(self, topic: str) -> str:
+    def _missing(self, role: str) -> str:
+        """Why the topic of ``role`` gave nothing to evaluate."""
+        topic, expected = getattr(self.topics, role), EXPECTED_TYPES[role]
         info = self.reader.topics.get(topic)
         if info is None:
             return f"no {topic} in the bag"
+        if info.msgtype != expected:
+            return f"{topic} has type {info.msgtype}, not {expected}"
         if info.count == 0:
             return f"{topic} has no messages"
         return f"no readable message on {topic}"
 
     def _agreement(self, predictors: dict[str, GoalPredictor]) -> None:
-        a, t = self.a, self.topics
+        a = self.a
         if not predictors:
             a.skip("agreement", "no checkpoint given to recompute the decisions with")
             return
         missing = [
-            self._missing(getattr(t, role))
+            self._missing(role)
             for role in ("decision", "semantic_color", "odom", "goal")
             if role not in self.present
         ]
@@ -752,6 +762,8 @@ class _Collector:
         assert self.recompute is not None
         for label, acc in self.recompute.acc.items():
             a.agreement[label] = {**acc.result(label), "unmatched": dict(self.recompute.unmatched)}
+        for reason, count in self.recompute.unmatched.items():
+            a.problems.append(f"agreement: {count} decision(s) not recomputed: {reason}")
         if not any(r["pairs"] for r in a.agreement.values()):
             reasons = ", ".join(f"{k}: {v}" for k, v in self.recompute.unmatched.items())
             a.skip("agreement", f"no decision could be paired with its inputs ({reasons})")
@@ -759,13 +771,12 @@ class _Collector:
     def _sketch_scores(self) -> None:
         a = self.a
         if not self.sketches:
-            a.skip("sketch", self._missing(self.topics.sketch) + " (goal mode?)")
+            a.skip("sketch", self._missing("sketch") + " (goal mode?)")
             return
-        stamps = np.array([row[0] for row in self.odom], dtype=np.float64)
-        xy = np.array([row[1:3] for row in self.odom], dtype=np.float64).reshape(-1, 2)
+        stamps, xy = a.odom_stamp_ns, a.odom[:, :2]
         for i, (stamp, waypoints) in enumerate(self.sketches):
             a.sketch_waypoints.append(waypoints)
-            end = self.sketches[i + 1][0] if i + 1 < len(self.sketches) else math.inf
+            end = self.sketches[i + 1][0] if i + 1 < len(self.sketches) else np.iinfo(np.int64).max
             # One position per state after the start (a republished state keeps its stamp).
             after = (stamps > stamp) & (stamps < end)
             _, first = np.unique(stamps[after], return_index=True)
@@ -907,8 +918,12 @@ def _fig_latency(columns: Sequence[ReportColumn]) -> Callable[[Any], None] | Non
         bins = np.histogram_bin_edges(np.concatenate([ms for _, ms in runs]), bins=40)
         for label, ms in runs:
             p50, p90, p99 = np.percentile(ms, [50, 90, 99])
-            ax.hist(ms, bins=bins, alpha=0.5, label=f"{label}: p50 {p50:.1f} / p90 {p90:.1f} / "
-                    f"p99 {p99:.1f} ms")  # fmt: skip
+            ax.hist(
+                ms,
+                bins=bins,
+                alpha=0.5,
+                label=f"{label}: p50 {p50:.1f} / p90 {p90:.1f} / p99 {p99:.1f} ms",
+            )
         ax.set_xlabel("decision latency: receipt - image stamp (ms)")
         ax.set_ylabel("decisions")
         ax.legend(fontsize=7)
@@ -945,9 +960,9 @@ def _fig_timeline(columns: Sequence[ReportColumn]) -> Callable[[Any], None] | No
 
     def draw(fig: Any) -> None:
         axes = fig.subplots(len(runs), 1, sharex=True, squeeze=False)[:, 0]
-        for ax, c in zip(axes, runs, strict=True):
+        for i, (ax, c) in enumerate(zip(axes, runs, strict=True)):
             a = c.analysis
-            ax.step(a.decision_times_s(), a.decision_actions, where="post", lw=0.8)
+            ax.step(a.decision_times_s(), a.decision_actions, where="post", lw=0.8, color=f"C{i}")
             ax.set_yticks(range(len(a.action_names)), a.action_names)
             ax.set_title(_bag_label(c, columns), fontsize=8)
             ax.grid(alpha=0.3)
@@ -963,13 +978,15 @@ def _fig_attention_time(columns: Sequence[ReportColumn]) -> Callable[[Any], None
 
     def draw(fig: Any) -> None:
         axes = fig.subplots(3, 1, sharex=True)
-        for c in runs:
-            a, label = c.analysis, _bag_label(c, columns)
+        for i, c in enumerate(runs):
+            a, label, color = c.analysis, _bag_label(c, columns), f"C{i}"
             t = a.decision_times_s()
-            axes[0].plot(t, a.attention[:, 0], lw=0.8, label=label)
-            axes[1].plot(t, a.attention[:, 1], lw=0.8, label=f"{label}: row")
-            axes[1].plot(t, a.attention[:, 2], lw=0.8, ls="--", label=f"{label}: column")
-            axes[2].plot(t, a.attention[:, 3], lw=0.8, label=label)
+            axes[0].plot(t, a.attention[:, 0], color=color, lw=0.8, label=label)
+            axes[1].plot(t, a.attention[:, 1], color=color, lw=0.8, label=f"{label}: row")
+            axes[1].plot(
+                t, a.attention[:, 2], color=color, lw=0.8, ls="--", label=f"{label}: column"
+            )
+            axes[2].plot(t, a.attention[:, 3], color=color, lw=0.8, label=label)
         axes[0].set_ylabel("entropy / log(cells)")
         axes[1].set_ylabel("centre (cells)")
         axes[2].set_ylabel("top-10 % share")
@@ -992,9 +1009,15 @@ def _fig_attention_mean(columns: Sequence[ReportColumn]) -> Callable[[Any], None
         for row, c in zip(axes, runs, strict=True):
             for ax in row:
                 ax.axis("off")
-            for ax, (key, grid) in zip(row, c.analysis.mean_attention.items(), strict=False):
+            a = c.analysis
+            valid = np.isfinite(a.attention[:, 0])
+            for ax, (key, grid) in zip(row, a.mean_attention.items(), strict=False):
                 ax.imshow(grid, cmap="jet", interpolation="nearest")
-                title = "all decisions" if key == "all" else f"chose {key}"
+                if key == "all":
+                    title = f"all decisions (n={valid.sum()})"
+                else:
+                    chose = a.decision_actions == a.action_names.index(key)
+                    title = f"chose {key} (n={(valid & chose).sum()})"
                 ax.set_title(f"{_bag_label(c, columns)}\n{title}", fontsize=7)
 
     return draw
@@ -1017,16 +1040,28 @@ def _fig_trajectory(columns: Sequence[ReportColumn]) -> Callable[[Any], None] | 
         ax = fig.add_subplot()
         for i, c in enumerate(runs):
             a, label, color = c.analysis, _bag_label(c, columns), f"C{i}"
-            path = _segments(a.odom[:, 1:3])
+            path = _segments(a.odom[:, :2])
             ax.plot(path[:, 0], path[:, 1], color=color, lw=1.2, label=f"{label}: odometry")
             if len(a.goals):
                 ax.scatter(*a.goals.T, color=color, marker="o", s=12, label=f"{label}: /goal")
             if len(a.final_goals):
-                ax.scatter(*a.final_goals.T, color=color, marker="*", s=80, edgecolor="k",
-                           label=f"{label}: final goal")  # fmt: skip
+                ax.scatter(
+                    *a.final_goals.T,
+                    color=color,
+                    marker="*",
+                    s=80,
+                    edgecolor="k",
+                    label=f"{label}: final goal",
+                )
             for j, wps in enumerate(a.sketch_waypoints):
-                ax.plot(*wps.T, color=color, ls=":", marker=".", ms=2,
-                        label=f"{label}: sketch" if j == 0 else None)  # fmt: skip
+                ax.plot(
+                    *wps.T,
+                    color=color,
+                    ls=":",
+                    marker=".",
+                    ms=2,
+                    label=f"{label}: sketch" if j == 0 else None,
+                )
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xlabel("x (m, odom frame)")
         ax.set_ylabel("y (m)")
@@ -1092,6 +1127,7 @@ def _get(d: dict | None, *keys: str) -> Any:
 SUMMARY_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("checkpoint", ("checkpoint",)),
     ("duration (s)", ("duration_s",)),
+    ("messages", ("messages",)),
     ("decisions", ("decisions", "count")),
     ("decision rate (Hz)", ("decisions", "rate_hz")),
     ("latency p50 (ms)", ("decisions", "latency", "p50_ms")),
@@ -1124,10 +1160,26 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _skipped_html(runs: Sequence[dict[str, Any]]) -> list[str]:
+    parts = ["<h2>Skipped / problems</h2>"]
+    for r in runs:
+        items = [f"skipped {s['section']}: {s['reason']}" for s in r["skipped"]] + r["problems"]
+        parts.append(f"<h3>{html.escape(r['label'])}</h3>")
+        if items:
+            lines = "".join(f"<li class='note'>{html.escape(i)}</li>" for i in items)
+            parts.append(f"<ul>{lines}</ul>")
+        else:
+            parts.append("<p>nothing skipped, no problems</p>")
+    return parts
+
+
 def render_html(document: dict[str, Any], figures: Sequence[tuple[str, str]]) -> str:
     """The self-contained ``index.html`` (inline CSS; figures referenced as PNGs beside it)."""
     runs = document["runs"]
-    labels = [r["label"] for r in runs]
+    bags = "<br>".join(
+        f"<b>{html.escape(r['label'])}</b>: {html.escape(', '.join(r['bag']))}" for r in runs
+    )
+    summary = [[name, *(_get(r, *keys) for r in runs)] for name, keys in SUMMARY_ROWS]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>xai-eval report</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
@@ -1136,12 +1188,10 @@ def render_html(document: dict[str, Any], figures: Sequence[tuple[str, str]]) ->
         "td:first-child{text-align:left}img{max-width:100%;display:block;margin:1em 0}"
         ".note{color:#a33}</style></head><body>",
         "<h1>xai-eval report</h1>",
-        "<p>" + "<br>".join(
-            f"<b>{html.escape(r['label'])}</b>: {html.escape(', '.join(r['bag']))}" for r in runs
-        ) + "</p>",  # fmt: skip
+        f"<p>{bags}</p>",
         "<h2>Summary</h2>",
-        _table(["", *labels], [[name, *(_get(r, *keys) for r in runs)] for name, keys in
-                               SUMMARY_ROWS]),  # fmt: skip
+        _table(["", *(r["label"] for r in runs)], summary),
+        *_skipped_html(runs),
     ]
     for r in runs:
         counts = _get(r, "decisions", "action_counts")
@@ -1150,29 +1200,20 @@ def render_html(document: dict[str, Any], figures: Sequence[tuple[str, str]]) ->
             parts.append(_table(list(counts), [list(counts.values())]))
     parts.append("<h2>Figures</h2>")
     for name, title in figures:
-        parts.append(f"<h3>{html.escape(title)}</h3><img src='{html.escape(name)}' alt='{title}'>")
+        title = html.escape(title)
+        parts.append(f"<h3>{title}</h3><img src='{html.escape(name)}' alt='{title}'>")
     for r in runs:
         episodes = _get(r, "episodes", "per_episode")
         if episodes:
             keys = ["episode", "steps", "collisions", "success", "reason", "ade_m", "fde_m"]
             parts.append(f"<h2>Episodes: {html.escape(r['label'])}</h2>")
             parts.append(_table(keys, [[e.get(k) for k in keys] for e in episodes]))
+    keys = ["msgtype", "count", "rate_hz", "median_period_s", "max_gap_s", "gaps"]
     for r in runs:
-        keys = ["msgtype", "count", "rate_hz", "median_period_s", "max_gap_s", "gaps"]
+        rows = [[name, *(t.get(k) for k in keys)] for name, t in r["topics"].items()]
         parts.append(f"<h2>Topics: {html.escape(r['label'])}</h2>")
         parts.append(f"<p>gaps = inter-arrival times above {GAP_FACTOR:g} x the median period</p>")
-        parts.append(
-            _table(["topic", *keys], [[n, *(t.get(k) for k in keys)] for n, t in r["topics"].items()])
-        )
-    parts.append("<h2>Skipped / problems</h2>")
-    for r in runs:
-        items = [f"skipped {s['section']}: {s['reason']}" for s in r["skipped"]] + r["problems"]
-        parts.append(f"<h3>{html.escape(r['label'])}</h3>")
-        parts.append(
-            "<ul>" + "".join(f"<li class='note'>{html.escape(i)}</li>" for i in items) + "</ul>"
-            if items
-            else "<p>nothing skipped, no problems</p>"
-        )
+        parts.append(_table(["topic", *keys], rows))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -1200,9 +1241,7 @@ def write_report(columns: Sequence[ReportColumn], out_dir: str | Path) -> Path:
     return index
 
 
-def single_columns(
-    analysis: BagAnalysis, checkpoints: Sequence[str | None]
-) -> list[ReportColumn]:
+def single_columns(analysis: BagAnalysis, checkpoints: Sequence[str | None]) -> list[ReportColumn]:
     """Columns of one bag: one per checkpoint (compare-checkpoint mode) or a single column."""
     if len(checkpoints) <= 1:
         return [ReportColumn(analysis.label, analysis, checkpoints[0] if checkpoints else None)]
