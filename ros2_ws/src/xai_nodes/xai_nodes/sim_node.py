@@ -158,10 +158,9 @@ class SimNode(Node):
             self.env.step(plan.action)
             self.state_stamp = now.to_msg()
         if plan.publish:
-            # A finished episode republishes only its status: consumers must not take the
-            # repeated final state for one whose command got lost.
-            waiting = plan.action is None and not plan.reset
-            if waiting and self.env.episode_status().done:
+            # A finished episode republishes only its status (a republished state means "still
+            # waiting for its command" to the policy).
+            if plan.action is None and not plan.reset and self.env.episode_status().done:
                 self._publish_status()
             else:
                 self._publish_sensors()
@@ -204,7 +203,7 @@ class SimNode(Node):
         self._publish_status()
 
     def _publish_status(self) -> None:
-        status = conv.episode_status_msg(
+        msg = conv.episode_status_msg(
             self.env.episode_status(),
             conv.header(self.state_stamp, self.p["odom_frame"]),
             mode=self.env.mode,
@@ -213,13 +212,9 @@ class SimNode(Node):
             max_steps=self.env.max_steps,
             sketch_id="" if self.env.sketch is None else self.env.sketch.id,
         )
-        self.status_pub.publish(status)
+        self.status_pub.publish(msg)
 
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``sim_node``."""
     run_node(SimNode, "sim_node", args)
-
-
-if __name__ == "__main__":
-    main()
