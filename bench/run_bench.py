@@ -255,6 +255,20 @@ def bench_bag(quick: bool) -> list[dict]:
     return run(total_mb=20 if quick else 200, quick=quick)["results"]
 
 
+def bench_unity(quick: bool) -> list[dict]:
+    """UnityNavEnv over the Python player (ML-Agents gRPC) vs the simulator called directly."""
+    from unity_bench import run
+
+    return run(steps=200 if quick else 1000)["results"]
+
+
+def bench_lidar(quick: bool) -> list[dict]:
+    """PointPillars detection Hz and explanation time per box on a 20k-point scan."""
+    from lidar_bench import run
+
+    return run(quick=quick)["results"]
+
+
 def print_table(results: list[dict]) -> None:
     """Print results as a fixed-width table."""
     rows = [("benchmark", "value", "compared with", "ok")]
@@ -283,6 +297,8 @@ def main() -> int:
         + bench_bridge(args.quick)
         + bench_policy_node(args.quick)
         + bench_bag(args.quick)
+        + bench_unity(args.quick)
+        + bench_lidar(args.quick)
     )
     print_table(results)
     report = {

@@ -76,6 +76,15 @@ if ! up_to_date requirements "$req_hash"; then
   pip_quiet "${req_args[@]}" || die "pip install of requirements/*.txt failed"
   echo "$req_hash" > "$stamps/requirements"
 fi
+# The Unity ML-Agents client (xai_sim.unity) after them, without dependency resolution:
+# mlagents-envs 1.1.0 declares Python <= 3.10.12 and protobuf < 3.21, which this venv neither
+# has nor needs (requirements/unity.txt says why; PLATFORM.md has the recipe).
+if ! up_to_date unity "$(hash_of requirements/unity.txt)"; then
+  log "installing the Unity ML-Agents client (requirements/unity.txt, --no-deps)"
+  pip_quiet --no-deps --ignore-requires-python -r requirements/unity.txt \
+    || die "pip install of requirements/unity.txt failed"
+  hash_of requirements/unity.txt > "$stamps/unity"
+fi
 if [ "$bench" -eq 1 ] && ! up_to_date bench "$(hash_of requirements/bench.txt)"; then
   log "installing the benchmark peers (requirements/bench.txt)"
   pip_quiet -r requirements/bench.txt || die "pip install of requirements/bench.txt failed"

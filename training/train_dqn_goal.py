@@ -66,11 +66,27 @@ class Config:
     runs_dir: str = "runs"
     run_name: str = ""  # default: <exp_name>__<model>__<seed>
     export: str = ""  # e.g. training/checkpoints/aqt_goal.pt: copy the best checkpoint there
+    env: str = "sim"  # sim: xai_sim in process; unity: ML-Agents (unity_sim/CONTRACT.md)
+    unity_path: str = ""  # Unity build started once per env; "" = players / Editor already up
+    unity_port: int = 5004  # env i of num_envs listens on unity_port + i
 
 
-def make_env(seed: int):
+def make_env(cfg: Config, index: int):
+    """Env ``index`` of the vector: the simulator in process, or a Unity ML-Agents env on port
+    ``unity_port + index`` (with ``--unity-path`` a build is started per env; without, start
+    ``python -m xai_sim.unity.player --port <port>`` or the Editor for each of them)."""
+    if cfg.env not in ("sim", "unity"):
+        raise ValueError(f"--env must be 'sim' or 'unity', got {cfg.env!r}")
+    seed = cfg.seed + index
+
     def thunk() -> gym.Env:
-        env = IndoorNavEnv(mode="goal", layout=None)  # a new procedural floor plan per episode
+        if cfg.env == "unity":
+            from xai_sim.unity import UnityNavEnv  # requirements/unity.txt
+
+            env = UnityNavEnv(cfg.unity_path or None, mode="goal", worker_id=index,
+                              base_port=cfg.unity_port, seed=seed)  # fmt: skip
+        else:
+            env = IndoorNavEnv(mode="goal", layout=None)  # a new procedural plan per episode
         env.action_space.seed(seed)
         return env
 
@@ -115,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Environments: same-step autoreset, so the true final observation is in infos["final_obs"].
     envs = gym.vector.SyncVectorEnv(
-        [make_env(cfg.seed + i) for i in range(cfg.num_envs)],
+        [make_env(cfg, i) for i in range(cfg.num_envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
 

@@ -73,12 +73,32 @@ class Config:
     runs_dir: str = "runs"
     run_name: str = ""
     export: str = ""
+    env: str = "sim"  # sim: xai_sim in process; unity: ML-Agents (unity_sim/CONTRACT.md)
+    unity_path: str = ""  # Unity build started once per env; "" = players / Editor already up
+    unity_port: int = 5004  # env i of num_envs listens on unity_port + i
 
 
-def make_env(seed: int):
+def make_env(cfg: Config, index: int):
+    """Env ``index`` of the vector: the simulator in process, or a Unity ML-Agents env on port
+    ``unity_port + index`` (with ``--unity-path`` a build is started per env; without, start
+    ``python -m xai_sim.unity.player --port <port>`` or the Editor for each of them)."""
+    if cfg.env not in ("sim", "unity"):
+        raise ValueError(f"--env must be 'sim' or 'unity', got {cfg.env!r}")
+    if cfg.env == "unity" and index == 0:
+        # The contract names sketches by id, so their waypoints (the instruction input) are
+        # known here only for the packaged ones: Unity episodes draw the ten evaluation sketches.
+        print("note: --env unity trains on the sketches of xai_sim/data/sketches.json")
+    seed = cfg.seed + index
+
     def thunk() -> gym.Env:
-        config = SimConfig.from_dict({"episode": {"sketch_pool": "random"}})
-        env = IndoorNavEnv(config, mode="sketch")
+        if cfg.env == "unity":
+            from xai_sim.unity import UnityNavEnv  # requirements/unity.txt
+
+            env = UnityNavEnv(cfg.unity_path or None, mode="sketch", worker_id=index,
+                              base_port=cfg.unity_port, seed=seed)  # fmt: skip
+        else:
+            config = SimConfig.from_dict({"episode": {"sketch_pool": "random"}})
+            env = IndoorNavEnv(config, mode="sketch")
         env.action_space.seed(seed)
         return env
 
@@ -154,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(cfg.device)
 
     envs = gym.vector.SyncVectorEnv(
-        [make_env(cfg.seed + i) for i in range(cfg.num_envs)],
+        [make_env(cfg, i) for i in range(cfg.num_envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
     kwargs = model_kwargs(cfg.model)

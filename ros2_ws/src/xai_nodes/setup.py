@@ -31,6 +31,7 @@ setup(
             "bag_player_node = xai_nodes.bag_player_node:main",
             "xai-bag = xai_nodes.bag_cli:main",
             "safety_node = xai_nodes.safety_node:main",
+            "lidar_odam_node = xai_nodes.lidar_odam_node:main",
         ],
     },
 )
