@@ -25,30 +25,22 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from geometry_msgs.msg import Point
 from rclpy.node import Node
 from sensor_msgs.msg import PointCloud2
-from std_msgs.msg import ColorRGBA, Header
-from visualization_msgs.msg import Marker, MarkerArray
+from visualization_msgs.msg import MarkerArray
 
-from xai_core.attention import jet
 from xai_core.latency import LatencyStats
 from xai_core.lidar.cloud import BadCloud, lidar_points
-from xai_core.lidar.kitti import box_corners_lidar
+from xai_core.lidar.explain import explain_all
 from xai_core.lidar.predictor import Detection, LidarDetector
 from xai_core.paths import resolve_checkpoint
-from xai_core.pointcloud2 import cloud_to_array, pack_rgb, xyz_rgb_dtype
-from xai_interfaces.msg import Detection3D, Detection3DArray
+from xai_core.pointcloud2 import cloud_to_array
+from xai_interfaces.msg import Detection3DArray
 from xai_interfaces.srv import DetectObjects3D
-from xai_nodes import conversions as conv
+from xai_nodes.detection_msgs import attention_cloud_msg, detection_msg, markers_msg
 from xai_nodes.params import reject_unknown_overrides
 from xai_nodes.qos import COMMAND, SENSOR
 from xai_nodes.runner import run_node
-
-try:  # written alongside this node; without it the node publishes detections only
-    from xai_core.lidar.explain import explain_all
-except ImportError:  # pragma: no cover - depends on the checkout
-    explain_all = None
 
 #: Parameters and their defaults (YAML: xai_bringup/config/lidar_odam_node.yaml).
 DEFAULTS: dict[str, object] = {
@@ -66,10 +58,6 @@ DEFAULTS: dict[str, object] = {
 }
 METHODS = ("odam", "guided_backprop", "guided_odam", "guided_gradcam")
 INTENSITY_FALLBACKS = ("reflectance", "i")
-#: The 12 edges of a box as index pairs into :func:`box_corners_lidar` corners.
-EDGES = [(0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4)]
-EDGES += [(0, 4), (1, 5), (2, 6), (3, 7)]
-CLASS_COLORS = {"Car": (0.1, 0.9, 0.1), "Pedestrian": (1.0, 0.6, 0.0), "Cyclist": (0.2, 0.6, 1.0)}
 
 
 class LidarOdamNode(Node):
@@ -100,8 +88,6 @@ class LidarOdamNode(Node):
         self.create_service(DetectObjects3D, "~/detect", self._on_detect)
         if p["summary_period_s"] > 0:
             self.create_timer(float(p["summary_period_s"]), self._summary)
-        if p["explain"] and explain_all is None:
-            self.get_logger().warning("xai_core.lidar.explain is missing: no attention clouds")
         self.get_logger().info(
             f"detecting with {self.detector.name} from {p['checkpoint']} "
             f"(score >= {p['score_threshold']}, explain {p['explain']} by {p['method']})"
@@ -141,7 +127,7 @@ class LidarOdamNode(Node):
         start = time.perf_counter()
         detections = self.detector.detect(points)
         cloud = None
-        if explain and explain_all is not None:
+        if explain:
             names = list(self.detector.class_names)
             refs = [
                 (d.anchor_index, names.index(d.cls))
@@ -151,51 +137,14 @@ class LidarOdamNode(Node):
             attention = np.zeros(len(points), dtype=np.float32)
             for per_method in maps:  # a point's attention: its max over the detections
                 np.maximum(attention, per_method[method], out=attention)
-            cloud = self._attention_cloud(xyz, attention, msg.header)
+            cloud = attention_cloud_msg(xyz, attention, msg.header)
         self.latency.add(time.perf_counter() - start)
         array = Detection3DArray(
             header=msg.header,
-            detections=[self._detection_msg(d) for d in detections],
+            detections=[detection_msg(d) for d in detections],
             method=method if cloud is not None else "",
         )
         return array, detections, cloud
-
-    @staticmethod
-    def _detection_msg(detection: Detection) -> Detection3D:
-        x, y, z, length, width, height, yaw = (float(v) for v in detection.box)
-        msg = Detection3D(class_name=detection.cls, score=float(detection.score))
-        msg.center = conv.pose(x, y, yaw)
-        msg.center.position.z = z
-        msg.size.x, msg.size.y, msg.size.z = length, width, height
-        return msg
-
-    @staticmethod
-    def _attention_cloud(xyz: np.ndarray, attention: np.ndarray, header: Header) -> PointCloud2:
-        cloud = np.empty(len(xyz), dtype=xyz_rgb_dtype(("attention",)))
-        cloud["x"], cloud["y"], cloud["z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
-        cloud["attention"] = np.clip(attention, 0.0, 1.0)
-        cloud["rgb"] = pack_rgb(jet(cloud["attention"]))
-        return conv.cloud_msg(cloud, header, is_dense=True)
-
-    @staticmethod
-    def _markers(detections: list[Detection], header: Header) -> MarkerArray:
-        markers = [Marker(header=header, action=Marker.DELETEALL)]
-        for i, det in enumerate(detections):
-            r, g, b = CLASS_COLORS.get(det.cls, (1.0, 1.0, 1.0))
-            color = ColorRGBA(r=r, g=g, b=b, a=1.0)
-            box = Marker(header=header, ns="boxes", id=i, type=Marker.LINE_LIST, color=color)
-            box.pose.orientation.w = 1.0
-            box.scale.x = 0.05
-            corners = box_corners_lidar(det.box)[0]
-            box.points = [Point(x=c[0], y=c[1], z=c[2]) for e in EDGES for c in corners[list(e)]]
-            label = Marker(header=header, ns="labels", id=i, type=Marker.TEXT_VIEW_FACING)
-            label.pose.position.x, label.pose.position.y = float(det.box[0]), float(det.box[1])
-            label.pose.position.z = float(det.box[2] + det.box[5] / 2 + 0.3)
-            label.pose.orientation.w = 1.0
-            label.scale.z, label.color = 0.5, color
-            label.text = f"{det.cls} {det.score:.2f}"
-            markers += [box, label]
-        return MarkerArray(markers=markers)
 
     # ------------------------------------------------------------------ callbacks
 
@@ -206,7 +155,7 @@ class LidarOdamNode(Node):
             self._drop(error.counter, str(error))
             return
         self.det_pub.publish(array)
-        self.marker_pub.publish(self._markers(detections, msg.header))
+        self.marker_pub.publish(markers_msg(detections, msg.header))
         if cloud is not None:
             self.cloud_pub.publish(cloud)
 
@@ -217,9 +166,6 @@ class LidarOdamNode(Node):
         if request.explain and method not in METHODS:
             response.success = False
             response.message = f"unknown method '{method}': use one of {', '.join(METHODS)}"
-            return response
-        if request.explain and explain_all is None:
-            response.success, response.message = False, "explanations are not available"
             return response
         try:
             array, detections, cloud = self._process(request.cloud, request.explain, method)
