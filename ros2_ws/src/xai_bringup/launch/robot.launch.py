@@ -1,7 +1,11 @@
 """The real Toyota HSR: the explaining stack on the head RGB-D camera, odometry and base.
 
-    ros2 launch xai_bringup robot.launch.py bridge_key:=/keys/bridge.key_secret \
-        allowed_clients:=/keys/allowed [mode:=sketch] [dds_profile:=/path/profile.xml]
+    ros2 launch xai_bringup robot.launch.py bridge_key:=/keys/server.key_secret \
+        allowed_clients:=/keys/allowed_clients [mode:=sketch] [dds_profile:=/path/profile.xml] \
+        [lidar:=true lidar_topic:=/velodyne_points]
+
+With lidar:=true, lidar_odam_node explains 3D detections on /xai/odam_cloud; add that topic to the
+bridge's cloud_topics (config/hsr/hololens_bridge_node.yaml) to see it in the headset.
 
 HSR topic names (hsrb_interface / tmc defaults) are the launch arguments' defaults; the robot's
 parameters (safe speeds, stale timeouts, head camera mounting) come from config/hsr/*.yaml,
@@ -14,12 +18,15 @@ import os
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
 
 
 def generate_launch_description() -> LaunchDescription:
     share = get_package_share_directory("xai_bringup")
+    config = os.path.join(share, "config")
     arg = LaunchConfiguration
     forwarded = [
         "namespace",
@@ -72,6 +79,21 @@ def generate_launch_description() -> LaunchDescription:
                 "cmd_vel_topic",
                 default_value="/hsrb/command_velocity",
                 description="base velocity command",
+            ),
+            DeclareLaunchArgument(
+                "lidar", default_value="false", description="start the LiDAR Guided ODAM node"
+            ),
+            DeclareLaunchArgument(
+                "lidar_topic", default_value="/lidar/points", description="3D LiDAR PointCloud2"
+            ),
+            Node(
+                package="xai_nodes",
+                executable="lidar_odam_node",
+                name="lidar_odam_node",
+                output="screen",
+                parameters=[os.path.join(config, "lidar_odam_node.yaml")],
+                remappings=[("/lidar/points", arg("lidar_topic"))],
+                condition=IfCondition(arg("lidar")),
             ),
             IncludeLaunchDescription(
                 PythonLaunchDescriptionSource(os.path.join(share, "launch", "explain.launch.py")),

@@ -9,6 +9,7 @@ one the robot launches.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,25 @@ def _launch_value(value: Any, values: Mapping[str, str], where: str) -> Any:
     if value is DYNAMIC:
         raise ValueError(f"{where}: a value the static reader cannot resolve")
     return value
+
+
+_CONDITION = re.compile(r"^(If|Unless)Condition\((?:arg|LaunchConfiguration)\(['\"](\w+)['\"]\)\)$")
+
+
+def _enabled(condition: str | None, values: Mapping[str, str], where: str) -> bool:
+    """Whether a node's ``condition`` (``IfCondition(arg("x"))`` / ``UnlessCondition``) holds."""
+    if condition is None:
+        return True
+    match = _CONDITION.match(condition.replace(" ", ""))
+    if match is None:
+        raise ValueError(f"{where}: condition {condition} cannot be evaluated statically")
+    kind, name = match.groups()
+    if name not in values:
+        raise ValueError(f"{where}: launch argument '{name}' has no value")
+    value = str(values[name]).strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValueError(f"{where}: condition argument '{name}' is '{value}', not true / false")
+    return (value in ("true", "1")) == (kind == "If")
 
 
 def _share_path(path: Any, share: Path, where: str) -> Path:
@@ -83,6 +103,8 @@ def plan_launch(
     planned: list[PlannedNode] = []
     for node in spec.nodes:
         where = f"{launch_file.name}:{node.line} {node.executable}"
+        if not _enabled(node.condition, spec.values, where):
+            continue
         planned.append(
             PlannedNode(
                 package=str(_launch_value(node.package, spec.values, where)),
