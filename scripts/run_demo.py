@@ -123,7 +123,10 @@ def main() -> int:
         )
 
     # Observers and consumers first, the simulator last: all have joined before step 0.
-    recorder = observer("demo_recorder_node", {"output_dir": str(out), "episodes": args.episodes})
+    recorder = observer(
+        "demo_recorder_node",
+        {"output_dir": str(out), "episodes": args.episodes, "downsample": 1 if width <= 320 else 2},
+    )
     nodes = []
     if not args.no_record:
         nodes.append(

@@ -19,7 +19,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, PointCloud2
 
-from xai_core.attention import overlay
+from xai_core.attention import normalize, overlay
 from xai_core.cloud_render import render_cloud_snapshot
 from xai_core.images import image_to_array
 from xai_core.latency import LatencyStats
@@ -97,7 +97,8 @@ class DemoRecorderNode(Node):
             grids = np.asarray(decision.attention, np.float32).reshape(
                 len(decision.action_names), decision.attention_height, decision.attention_width
             )
-            camera = overlay(camera, grids[decision.chosen_action], alpha=0.5)
+            # Min-max like the attention cloud (attention_cloud_node.yaml: normalize minmax).
+            camera = overlay(camera, normalize(grids[decision.chosen_action]), 0.5, vmax=1.0)
         panel = compose_panel_arrays(
             group["semantic"], group["depth"], group["topdown"], self.max_depth_m, rgb=camera
         )
