@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry, Path
+from rclpy.duration import Duration
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
@@ -197,6 +198,7 @@ class PolicyNode(Node):
         """Leave the robot standing: a zero velocity as the node goes down."""
         if self.publish_cmd:
             self.cmd_pub.publish(Twist())
+            self.cmd_pub.wait_for_all_acked(Duration(seconds=1.0))  # delivered before exit
 
 
 def main(args: list[str] | None = None) -> None:

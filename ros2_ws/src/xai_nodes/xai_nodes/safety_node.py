@@ -13,6 +13,7 @@ from dataclasses import asdict
 
 import numpy as np
 from geometry_msgs.msg import Twist
+from rclpy.duration import Duration
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -103,6 +104,8 @@ class SafetyNode(Node):
     def on_shutdown(self) -> None:
         """Zero velocity as the node goes down."""
         self.cmd_pub.publish(Twist())
+        # Reliable delivery before the process exits (the base must hear it).
+        self.cmd_pub.wait_for_all_acked(Duration(seconds=1.0))
         self.get_logger().info(f"safety_node stopping: sent zero velocity; {self.counts}")
 
 
