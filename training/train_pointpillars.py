@@ -41,6 +41,7 @@ from xai_core.lidar.metrics import FrameResult, average_precision
 from xai_core.lidar.pointpillars import PointPillars
 from xai_core.lidar.synthetic import write_kitti_split
 from xai_core.rl.dqn import RunLog, seed_everything
+from xai_core.trainer import AdamWTrainer
 
 
 @dataclass
@@ -70,24 +71,6 @@ class Config:
     runs_dir: str = "runs"
     run_name: str = ""  # default: <exp_name>__<model>__<seed>
     export: str = ""  # e.g. training/checkpoints/pointpillars_small.pt
-
-
-class Trainer:
-    """Model + optimizer, with the ``state_dict`` / ``device`` that ``RunLog`` resumes."""
-
-    def __init__(self, model: PointPillars, cfg: Config, device: torch.device) -> None:
-        self.model = model.to(device)
-        self.optimizer = torch.optim.AdamW(
-            model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
-        )
-        self.device = device
-
-    def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
 
 
 @dataclass
@@ -223,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             "train_objects": objects}  # fmt: skip
     print(f"data: {data}")
 
-    trainer = Trainer(build_lidar_model(cfg.model), cfg, device)
+    trainer = AdamWTrainer(
+        build_lidar_model(cfg.model), cfg.learning_rate, cfg.weight_decay, device
+    )
     parameters = sum(p.numel() for p in trainer.model.parameters())
     print(f"{cfg.model}: {parameters} parameters")
     counters = run.load_state(trainer) or {}

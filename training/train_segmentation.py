@@ -37,6 +37,7 @@ from xai_core.seg.build import build_seg_model, seg_model_kwargs
 from xai_core.seg.checkpoint import load_seg_checkpoint, save_seg_checkpoint
 from xai_core.seg.data import SegmentationSet, named_worlds, procedural_worlds, render_set
 from xai_core.seg.metrics import confusion_matrix, grouped_scores
+from xai_core.trainer import AdamWTrainer
 from xai_sim import LABEL_NAMES
 
 
@@ -75,24 +76,6 @@ class Config:
     run_name: str = ""  # default: <exp_name>__<model>__<seed>
     export: str = ""  # e.g. training/checkpoints/segmentation.pt
     figure: str = ""  # e.g. docs/figures/segmentation_examples.png
-
-
-class Trainer:
-    """Model + optimizer, with the ``state_dict`` / ``device`` that ``RunLog`` resumes."""
-
-    def __init__(self, model: torch.nn.Module, cfg: Config, device: torch.device) -> None:
-        self.model = model.to(device)
-        self.optimizer = torch.optim.AdamW(
-            model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay
-        )
-        self.device = device
-
-    def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
 
 
 def learning_rate(cfg: Config, step: int) -> float:
@@ -218,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"class frequencies {frequencies.round(4).tolist()}, weights {weights.round(decimals=2)}")
 
     # Network and optimizer; resume from train_state.pt when the run directory has one.
-    trainer = Trainer(build_seg_model(cfg.model, **kwargs), cfg, device)
+    trainer = AdamWTrainer(
+        build_seg_model(cfg.model, **kwargs), cfg.learning_rate, cfg.weight_decay, device
+    )
     parameters = sum(p.numel() for p in trainer.model.parameters())
     print(f"{cfg.model}: {parameters} parameters")
     counters = run.load_state(trainer) or {}
