@@ -262,11 +262,13 @@ def bench_unity(quick: bool) -> list[dict]:
     return run(steps=200 if quick else 1000)["results"]
 
 
-def bench_lidar(quick: bool) -> list[dict]:
-    """PointPillars detection Hz and explanation time per box on a 20k-point scan."""
-    from lidar_bench import run
+def bench_section(module: str, quick: bool) -> list[dict]:
+    """Results of ``bench/<module>.py``'s ``run(quick)``: lidar_bench (PointPillars Hz and
+    explanation time per box), sam_bench (K SAM iterations over one pass), kd_bench (distilled
+    student vs teachers: latency and size)."""
+    import importlib
 
-    return run(quick=quick)["results"]
+    return importlib.import_module(module).run(quick=quick)["results"]
 
 
 def print_table(results: list[dict]) -> None:
@@ -298,7 +300,8 @@ def main() -> int:
         + bench_policy_node(args.quick)
         + bench_bag(args.quick)
         + bench_unity(args.quick)
-        + bench_lidar(args.quick)
+        + bench_section("lidar_bench", args.quick)
+        + bench_section("sam_bench", args.quick)
     )
     print_table(results)
     report = {

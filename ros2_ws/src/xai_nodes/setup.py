@@ -32,6 +32,8 @@ setup(
             "xai-bag = xai_nodes.bag_cli:main",
             "safety_node = xai_nodes.safety_node:main",
             "lidar_odam_node = xai_nodes.lidar_odam_node:main",
+            "sam_node = xai_nodes.sam_node:main",
+            "kd_classifier_node = xai_nodes.kd_classifier_node:main",
         ],
     },
 )

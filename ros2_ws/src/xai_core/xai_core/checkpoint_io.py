@@ -70,25 +70,36 @@ def read_payload(path: str | Path, file_format: str, version: int = 1) -> dict[s
     return payload
 
 
+def check_state_dict(
+    expected: dict[str, torch.Tensor], state: dict[str, Any], where: str, name: str
+) -> None:
+    """Check ``state`` has exactly the keys of ``expected``, with the same shapes.
+
+    Raises:
+        CheckpointError: ``"<where>: weights do not match <name>: missing [...], unexpected
+            [...]"`` or naming the first mismatched shape.
+    """
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{where}: weights do not match {name}: {len(missing)} missing {missing[:5]}, "
+            f"{len(unexpected)} unexpected {unexpected[:5]}"
+        )
+    for key, tensor in expected.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise CheckpointError(
+                f"{where}: '{key}' has shape {tuple(state[key].shape)}, "
+                f"{name} needs {tuple(tensor.shape)}"
+            )
+
+
 def load_weights(path: str | Path, model: nn.Module, state: dict[str, Any], name: str) -> None:
     """Load ``state`` into ``model`` (eval mode) after checking every key and shape.
 
     Raises:
         CheckpointError: naming missing / unexpected keys or the first mismatched shape.
     """
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{path}: weights do not match {name}: missing {missing[:5]}, "
-            f"unexpected {unexpected[:5]}"
-        )
-    for key, tensor in expected.items():
-        if tuple(state[key].shape) != tuple(tensor.shape):
-            raise CheckpointError(
-                f"{path}: '{key}' has shape {tuple(state[key].shape)}, "
-                f"{name} needs {tuple(tensor.shape)}"
-            )
+    check_state_dict(model.state_dict(), state, str(path), name)
     model.load_state_dict(state)
     model.eval()

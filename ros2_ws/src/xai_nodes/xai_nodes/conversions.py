@@ -17,7 +17,7 @@ from sensor_msgs.msg import CameraInfo, Image, PointCloud2, PointField
 from std_msgs.msg import Header
 
 from xai_core.geometry import quaternion_to_yaw, yaw_to_quaternion
-from xai_core.images import array_to_image_buffer
+from xai_core.images import array_to_image_buffer, image_to_array
 from xai_core.pointcloud2 import array_to_cloud_buffer
 from xai_interfaces.msg import EpisodeStatus
 
@@ -45,6 +45,19 @@ def image_msg(pixels: np.ndarray, encoding: str, msg_header: Header) -> Image:
     )
     msg.data = buffer.data
     return msg
+
+
+def rgb_or_mono(msg: Image, accepted: Sequence[str] = ("rgb8", "bgr8", "mono8")) -> np.ndarray:
+    """Pixels of a camera Image: ``(H, W, 3)`` uint8 RGB for rgb8 / bgr8, ``(H, W)`` for mono8.
+
+    Raises:
+        ValueError: an encoding outside ``accepted`` (a subset of rgb8, bgr8, mono8; the message
+            names them), no pixels, or sizes that do not match the data.
+    """
+    if msg.encoding not in accepted or msg.encoding not in ("rgb8", "bgr8", "mono8"):
+        raise ValueError(f"unsupported encoding '{msg.encoding}' (accepted: {', '.join(accepted)})")
+    pixels = image_to_array(msg)
+    return pixels[..., ::-1] if msg.encoding == "bgr8" else pixels
 
 
 def cloud_msg(points: np.ndarray, msg_header: Header, is_dense: bool = False) -> PointCloud2:

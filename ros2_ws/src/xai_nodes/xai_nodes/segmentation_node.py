@@ -18,7 +18,6 @@ import torch
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from xai_core.images import image_to_array
 from xai_core.latency import LatencyStats
 from xai_core.seg.predictor import SegmentationPredictor
 from xai_interfaces.srv import SegmentImage
@@ -29,18 +28,6 @@ from xai_nodes.runner import run_node
 from xai_sim import LABEL_NAMES
 
 ENCODINGS = ("rgb8", "bgr8")
-
-
-def rgb_from_msg(msg: Image) -> np.ndarray:
-    """``(H, W, 3)`` uint8 RGB view of an rgb8 / bgr8 Image.
-
-    Raises:
-        ValueError: another encoding, no pixels, or sizes that do not match the data.
-    """
-    if msg.encoding not in ENCODINGS:
-        raise ValueError(f"unsupported encoding '{msg.encoding}' (expected rgb8 or bgr8)")
-    pixels = image_to_array(msg)
-    return pixels[..., ::-1] if msg.encoding == "bgr8" else pixels
 
 
 class SegmentationNode(Node):
@@ -94,7 +81,7 @@ class SegmentationNode(Node):
                 "use_ground_truth is set: this node republishes the simulator's labels and has "
                 "no model loaded; restart it with use_ground_truth:=false to segment images"
             )
-        rgb = rgb_from_msg(msg)
+        rgb = conv.rgb_or_mono(msg, ENCODINGS)
         start = time.perf_counter()
         labels = self.predictor.predict(np.ascontiguousarray(rgb))
         elapsed = time.perf_counter() - start
