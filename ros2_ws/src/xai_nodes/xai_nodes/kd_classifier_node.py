@@ -12,20 +12,18 @@ at the request image's size with its header. Other encodings or broken images ar
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import numpy as np
 import torch
 from rclpy.node import Node
-from sensor_msgs.msg import Image
 
-from xai_core.images import image_to_array
 from xai_core.kd.checkpoint import CheckpointError
 from xai_core.kd.predictor import KDClassifier
 from xai_core.latency import LatencyStats
 from xai_interfaces.srv import ClassifyImage
 from xai_nodes import conversions as conv
 from xai_nodes.params import reject_unknown_overrides
+from xai_nodes.refusals import Refusals
 from xai_nodes.runner import run_node
 
 #: Parameters and their defaults (YAML: xai_bringup/config/kd_classifier_node.yaml).
@@ -37,18 +35,6 @@ DEFAULTS: dict[str, object] = {
     "summary_period_s": 30.0,
 }
 ENCODINGS = ("rgb8", "bgr8", "mono8")
-
-
-def pixels_from_msg(msg: Image) -> np.ndarray:
-    """``(H, W, 3)`` RGB or ``(H, W)`` grey uint8 view of an rgb8 / bgr8 / mono8 Image.
-
-    Raises:
-        ValueError: another encoding, no pixels, or sizes that do not match the data.
-    """
-    if msg.encoding not in ENCODINGS:
-        raise ValueError(f"unsupported encoding '{msg.encoding}' (expected {', '.join(ENCODINGS)})")
-    pixels = image_to_array(msg)
-    return pixels[..., ::-1] if msg.encoding == "bgr8" else pixels
 
 
 class KDClassifierNode(Node):
@@ -66,7 +52,7 @@ class KDClassifierNode(Node):
         except (FileNotFoundError, CheckpointError) as error:
             raise ValueError(str(error)) from None
         self.top_k = int(p["top_k"])
-        self.dropped: Counter[str] = Counter()
+        self.dropped = Refusals(self.get_logger(), "refused image")
         self.latency = LatencyStats()
         self.create_service(ClassifyImage, "~/classify", self._on_classify)
         if p["summary_period_s"] > 0:
@@ -81,14 +67,14 @@ class KDClassifierNode(Node):
         self, request: ClassifyImage.Request, response: ClassifyImage.Response
     ) -> ClassifyImage.Response:
         try:
-            pixels = pixels_from_msg(request.image)
+            pixels = conv.rgb_or_mono(request.image, ENCODINGS)
             start = time.perf_counter()
             result = self.classifier.classify(
                 np.ascontiguousarray(pixels), request.top_k if request.top_k > 0 else self.top_k
             )
             self.latency.add(time.perf_counter() - start)
         except ValueError as error:
-            self._drop(str(error))
+            self.dropped.add(str(error))
             response.success, response.message = False, f"cannot classify the image: {error}"
             return response
         response.labels = result.labels
@@ -104,18 +90,9 @@ class KDClassifierNode(Node):
         )
         return response
 
-    def _drop(self, reason: str) -> None:
-        self.dropped[reason] += 1
-        text = f"refused image: {reason} ({self.dropped[reason]} so far for this reason)"
-        if self.dropped[reason] == 1:  # a new reason is always logged, repeats at most every 5 s
-            self.get_logger().warning(text)
-        else:
-            self.get_logger().warning(text, throttle_duration_sec=5.0)
-
     def _summary(self) -> None:
         self.get_logger().info(
-            f"classified: {self.latency.line()}; "
-            f"refused {sum(self.dropped.values())}: {dict(self.dropped) or 'none'}"
+            f"classified: {self.latency.line()}; refused {self.dropped.summary()}"
         )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ from xai_core.sam.predictor import BadBoxes, SamBoxPredictor
 from xai_interfaces.srv import SegmentWithBoxes
 from xai_nodes import conversions as conv
 from xai_nodes.params import reject_unknown_overrides
+from xai_nodes.refusals import Refusals
 from xai_nodes.runner import run_node
 
 #: Parameters and their defaults (YAML: xai_bringup/config/sam_node.yaml).
@@ -72,7 +72,7 @@ class SamNode(Node):
         self.p = p
         self.requests = 0
         self.encoded = 0
-        self.failed: Counter[str] = Counter()
+        self.failed = Refusals(self.get_logger(), "refused request")
         self.latency = LatencyStats()
         self.create_service(SegmentWithBoxes, "~/segment_with_boxes", self._on_segment)
         if p["summary_period_s"] > 0:
@@ -162,19 +162,14 @@ class SamNode(Node):
     def _refuse(
         self, response: SegmentWithBoxes.Response, reason: str, message: str
     ) -> SegmentWithBoxes.Response:
-        self.failed[reason] += 1
-        text = f"refused request: {message} ({self.failed[reason]} so far as {reason})"
-        if self.failed[reason] == 1:  # a new reason is always logged, repeats at most every 5 s
-            self.get_logger().warning(text)
-        else:
-            self.get_logger().warning(text, throttle_duration_sec=5.0)
+        self.failed.add(reason, message)
         response.success, response.message = False, message
         return response
 
     def _summary(self) -> None:
         self.get_logger().info(
             f"requests {self.requests}, encoder runs {self.encoded}, "
-            f"failed {sum(self.failed.values())}: {dict(self.failed) or 'none'}; "
+            f"failed {self.failed.summary()}; "
             f"answered: {self.latency.line()}"
         )
 

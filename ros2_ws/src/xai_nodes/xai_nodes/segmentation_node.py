@@ -11,7 +11,6 @@ image. With ``use_ground_truth`` it loads no model and republishes the simulator
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import numpy as np
 import torch
@@ -24,6 +23,7 @@ from xai_interfaces.srv import SegmentImage
 from xai_nodes import conversions as conv
 from xai_nodes.params import reject_unknown_overrides
 from xai_nodes.qos import SENSOR
+from xai_nodes.refusals import Refusals
 from xai_nodes.runner import run_node
 from xai_sim import LABEL_NAMES
 
@@ -48,7 +48,7 @@ class SegmentationNode(Node):
         reject_unknown_overrides(self)
         self.labels_pub = self.create_publisher(Image, "/xai/semantic", SENSOR)
         self.color_pub = self.create_publisher(Image, "/xai/semantic_color", SENSOR)
-        self.dropped: Counter[str] = Counter()
+        self.dropped = Refusals(self.get_logger(), "dropped image")
         self.latency = LatencyStats()
         self.predictor: SegmentationPredictor | None = None
         if p["use_ground_truth"]:
@@ -98,7 +98,7 @@ class SegmentationNode(Node):
         try:
             labels = self._segment(msg)
         except ValueError as error:
-            self._drop(str(error))
+            self.dropped.add(str(error))
             return
         labels_msg, color_msg = self._messages(labels, msg.header)
         self.labels_pub.publish(labels_msg)
@@ -110,7 +110,7 @@ class SegmentationNode(Node):
         try:
             labels = self._segment(request.image)
         except ValueError as error:
-            self._drop(str(error))
+            self.dropped.add(str(error))
             response.success, response.message = False, f"cannot segment the image: {error}"
             return response
         response.labels, response.color = self._messages(labels, request.image.header)
@@ -121,18 +121,9 @@ class SegmentationNode(Node):
         )
         return response
 
-    def _drop(self, reason: str) -> None:
-        self.dropped[reason] += 1
-        text = f"dropped image: {reason} ({self.dropped[reason]} so far for this reason)"
-        if self.dropped[reason] == 1:  # a new reason is always logged, repeats at most every 5 s
-            self.get_logger().warning(text)
-        else:
-            self.get_logger().warning(text, throttle_duration_sec=5.0)
-
     def _summary(self) -> None:
         self.get_logger().info(
-            f"segmented: {self.latency.line()}; "
-            f"dropped {sum(self.dropped.values())}: {dict(self.dropped) or 'none'}"
+            f"segmented: {self.latency.line()}; dropped {self.dropped.summary()}"
         )
 
 

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from timm.models.vision_transformer import VisionTransformer
 
+from xai_core.devices import checked_device
 from xai_core.paths import resolve_checkpoint
 
 from .attention import AttentionRecorder, cls_attention_map
@@ -61,17 +62,6 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"image has no pixels ({image.shape[1]}x{image.shape[0]})")
     return image
-
-
-def checked_device(device: str | torch.device) -> torch.device:
-    """``torch.device`` of ``device``; ValueError for a malformed or unavailable device."""
-    try:
-        checked = torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(f"invalid torch device {device!r}: {error}") from None
-    if checked.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested, but CUDA is not available (use cpu)")
-    return checked
 
 
 class KDClassifier:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xai_core.devices import checked_device
 from xai_core.nav.obs import PaletteCodec, image_to_chw
 from xai_core.nav.predictor import resize_nearest
 from xai_core.paths import resolve_checkpoint
@@ -36,17 +37,6 @@ def validate_rgb(rgb: np.ndarray) -> np.ndarray:
     if rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise ValueError(f"image has no pixels ({rgb.shape[1]}x{rgb.shape[0]})")
     return rgb
-
-
-def _checked_device(device: str | torch.device) -> torch.device:
-    """``torch.device`` of ``device``; ValueError for a malformed or unavailable device."""
-    try:
-        checked = torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(f"invalid torch device {device!r}: {error}") from None
-    if checked.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested, but CUDA is not available (use cpu)")
-    return checked
 
 
 def label_palette() -> np.ndarray:
@@ -84,7 +74,7 @@ class SegmentationPredictor:
     ) -> None:
         self.meta = dict(meta or {})
         self.path: Path | None = None
-        self.device = _checked_device(device)
+        self.device = checked_device(device)
         self.model = model.eval().to(self.device)
         self.name = name
         self.input_size = (int(input_size[0]), int(input_size[1]))
