@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -93,6 +94,41 @@ def test_finetune_from_pretrained_exports_resumes_and_evaluates(pretrained, tmp_
     assert 0.0 <= iterated["miou"] <= 1.0
     assert "| + P + K |" in out.with_suffix(".md").read_text()
     assert figure.stat().st_size > 10_000
+
+
+def test_published_em_stacks_train_and_evaluate(pretrained, tmp_path) -> None:
+    """ISBI 2012 and Lucchi layouts (written here with tifffile) feed both scripts."""
+    import tifffile
+
+    from xai_core.sam.synthetic import em_cells
+
+    scenes = [em_cells(seed, size=96) for seed in range(4)]
+    volume = np.stack([s.image for s in scenes])
+    labels = np.stack([np.where(s.instances > 0, 255, 0).astype(np.uint8) for s in scenes])
+    isbi, lucchi = tmp_path / "isbi", tmp_path / "lucchi"
+    isbi.mkdir()
+    lucchi.mkdir()
+    tifffile.imwrite(isbi / "train-volume.tif", volume, photometric="minisblack")
+    tifffile.imwrite(isbi / "train-labels.tif", labels, photometric="minisblack")
+    for split in ("training", "testing"):
+        tifffile.imwrite(lucchi / f"{split}.tif", volume, photometric="minisblack")
+        tifffile.imwrite(lucchi / f"{split}_groundtruth.tif", labels, photometric="minisblack")
+    for data, root in (("isbi2012", isbi), ("lucchi", lucchi)):
+        export = tmp_path / f"{data}.pt"
+        args = ["--variant", "prompt_token", "--init", str(pretrained), "--data", data,
+                "--data-root", str(root), "--steps", "1", "--runs-dir", str(tmp_path / "runs"),
+                "--run-name", data, "--export", str(export), *TINY]  # fmt: skip
+        assert train_sam.main(args) == 0
+        manifest = json.loads(export.with_suffix(".json").read_text())
+        assert data in manifest["data"]
+        out = tmp_path / f"{data}.json"  # the pre-trained SAM stands in for the other rows
+        assert eval_sam.main(["--decoder", str(pretrained),
+                              "--learned-embedding", str(pretrained),
+                              "--prompt-token", str(export), "--data", data, "--data-root",
+                              str(root), "--images", "2", "--shifts", "0", "--out",
+                              str(out)]) == 0  # fmt: skip
+        result = json.loads(out.read_text())
+        assert result["rows"]["+ P"]["0%"]["instances"] > 4 and data in result["data"]
 
 
 def test_bad_arguments_fail_with_one_line(tmp_path, capsys) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from xai_core.paths import resolve_checkpoint
-from xai_core.sam.boxes import mask_iou, resize_boxes
+from xai_core.sam.boxes import boxes_from_instances, mask_iou, resize_boxes
 from xai_core.sam.predictor import SamBoxPredictor
 from xai_core.sam.synthetic import InstanceImage, em_cells
 
@@ -54,8 +54,8 @@ def held_out(args: argparse.Namespace) -> tuple[list[InstanceImage], str]:
     split = {"isbi2012": "train", "lucchi": "testing"}[args.data]
     reader = read_isbi2012 if args.data == "isbi2012" else read_lucchi
     slices = list(reader(args.data_root, split=split))[: args.images]
-    scenes = [InstanceImage(s.image, s.instances, np.arange(1, len(s.boxes) + 1), s.boxes)
-              for s in slices]  # fmt: skip
+    scenes = [InstanceImage(s.image, s.instances, *boxes_from_instances(s.instances))
+              for s in slices if s.instances is not None]  # fmt: skip
     return scenes, f"{args.data} {split} stack, {len(scenes)} slices"
 
 

@@ -162,8 +162,8 @@ def load_data(cfg: Config, size: int) -> tuple[list[InstanceImage], list[Instanc
         slices = list(read_lucchi(cfg.data_root, split="training"))
     else:
         raise SystemExit(f"unknown --data {cfg.data}: em, shapes, isbi2012 or lucchi")
-    samples = [fit_square(InstanceImage(s.image, s.instances, np.zeros(0), s.boxes), size)
-               for s in slices]  # fmt: skip
+    samples = [fit_square(InstanceImage(s.image, s.instances, *boxes_from_instances(s.instances)),
+                          size) for s in slices if s.instances is not None]  # fmt: skip
     cut = max(1, len(samples) // 10)  # the last tenth of the stack validates
     return samples[:-cut], samples[-cut:], f"{cfg.data} stack {cfg.data_root}, last {cut} val"
 
