@@ -302,6 +302,7 @@ def main() -> int:
         + bench_unity(args.quick)
         + bench_section("lidar_bench", args.quick)
         + bench_section("sam_bench", args.quick)
+        + bench_section("kd_bench", args.quick)
     )
     print_table(results)
     report = {

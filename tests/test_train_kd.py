@@ -39,6 +39,10 @@ def teachers(tmp_path_factory) -> dict[str, Path]:
                 "--batch-size", "8", "--eval-every", "1", "--warmup-steps", "1",
                 "--out-dim", "16", "--decoder-dim", "12", "--runs-dir", str(root / "runs"),
                 "--export", str(export)]  # fmt: skip
+        if method == "dino":  # the committed recipe: BatchNorm head, 8 px local crops, warm-up
+            args += ["--head-bn", "true", "--local-crops", "2", "--local-size", "8",
+                     "--teacher-temp-start", "0.02", "--teacher-temp-warmup-steps", "2",
+                     "--freeze-last-layer-steps", "1"]  # fmt: skip
         assert pretrain.main(args) == 0
         out[method] = export
     return out
@@ -73,6 +77,24 @@ def test_adaptation_table(teachers, tmp_path: Path) -> None:
     assert counts[0] < counts[1] < counts[2] == rows[0]["total_parameters"]
     with pytest.raises(SystemExit):
         _script("adapt_kd_teachers").main([*args, "--modes", "linear,partial9"])
+    # one teacher only (rows are seeded per row, so they match the full table's)
+    one = [*args, "--teachers", "cl", "--modes", "linear", "--run-name", "adapt_cl"]
+    assert _script("adapt_kd_teachers").main(one) == 0
+    only = json.loads((tmp_path / "adapt_cl" / "results.json").read_text())["rows"]
+    assert [(r["teacher"], r["mode"]) for r in only] == [("dino", "linear")]
+    assert only[0]["top1"] == rows[0]["top1"]
+    with pytest.raises(SystemExit):
+        _script("adapt_kd_teachers").main([*args, "--teachers", "cl,vit"])
+    # the report merges adaptation runs; a later run's rows replace an earlier one's
+    out = tmp_path / "report"
+    report = _script("report_kd")
+    assert report.main(["--runs-dir", str(tmp_path), "--adapt-run", "adapt,adapt_cl",
+                        "--out", str(out)]) == 0  # fmt: skip
+    table = {r["mode"]: r for r in json.loads(out.with_suffix(".json").read_text())
+             ["teacher_adaptation"]}  # fmt: skip
+    assert set(table) == {"linear", "partial1", "full"}
+    assert table["linear"]["runs"] == {"cl": "adapt_cl", "mim": "adapt"}
+    assert table["full"]["runs"] == {"cl": "adapt", "mim": "adapt"}
 
 
 def _folder(root: Path) -> Path:
@@ -125,6 +147,7 @@ def test_every_mode_on_an_image_folder_then_report_and_figure(teachers, tmp_path
     report = json.loads(out.with_suffix(".json").read_text())
     assert [r["mode"] for r in report["distillation"]] == ["baseline", "kd_cl", "kd_mim", "ours"]
     assert report["distillation"][3]["top1_mean"] == round(100 * ours["student_top1"], 2)
+    assert report["distillation"][3]["top1_std"] == 0  # one seed
     assert "| Ours |" in out.with_suffix(".md").read_text()
 
     figure = tmp_path / "fig" / "kd_attention_distance.png"

@@ -42,9 +42,10 @@ class Config:
 
     exp_name: str = "kd_adapt"
     teacher_model: str = "kd_teacher"
-    teacher_cl: str = "training/checkpoints/kd_teacher_cl.pt"  # DINO layout (plain backbone)
+    teacher_cl: str = "training/checkpoints/kd_teacher_dino.pt"  # DINO layout (plain backbone)
     teacher_mim: str = "training/checkpoints/kd_teacher_mae.pt"  # MAE layout
     modes: str = "linear,partial1,full"  # comma-separated subset of linear, partial1, full
+    teachers: str = "cl,mim"  # comma-separated subset of cl, mim (rows are seeded per row)
     data: str = "digits"
     image_size: int = 32
     seed: int = 1
@@ -105,8 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     writer = SummaryWriter(str(run_dir))
     seed_everything(cfg.seed, cfg.threads)
     train, heldout = load_sets(cfg.data, cfg.image_size)
+    teachers = {t.strip() for t in cfg.teachers.split(",") if t.strip()}
+    if not teachers or teachers - {"cl", "mim"}:
+        raise SystemExit(f"--teachers must be a subset of cl,mim, not {cfg.teachers!r}")
     rows = []
-    for kind, path in (("dino", cfg.teacher_cl), ("mae", cfg.teacher_mim)):
+    for name, kind, path in (("cl", "dino", cfg.teacher_cl), ("mim", "mae", cfg.teacher_mim)):
+        if name not in teachers:
+            continue
         for mode in modes:
             row = adapt_one(cfg, path, kind, mode, train, heldout, writer)
             rows.append(row)

@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompt-token", default="sam_em_prompt")
     parser.add_argument("--data", default="em", choices=("em", "isbi2012", "lucchi"))
     parser.add_argument("--data-root", default="")
-    parser.add_argument("--images", type=int, default=60)
+    parser.add_argument("--images", type=int, default=40)
     parser.add_argument("--seed-start", type=int, default=1_000_000)
     parser.add_argument("--shifts", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.4])
     parser.add_argument("--threshold", type=float, default=0.05)

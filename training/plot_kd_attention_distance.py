@@ -4,7 +4,7 @@ figure 1): for every block and head, the attention-weighted pixel distance betwe
 and the patch keys (``xai_core.kd.attention.attention_distance``), averaged over held-out images.
 
     python training/plot_kd_attention_distance.py \
-        --teacher-cl training/checkpoints/kd_teacher_cl.pt \
+        --teacher-cl training/checkpoints/kd_teacher_dino.pt \
         --teacher-mim training/checkpoints/kd_teacher_mae.pt \
         --figure docs/figures/kd_attention_distance.png
 
@@ -44,7 +44,7 @@ def distances(model, images: torch.Tensor) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--teacher-cl", default="training/checkpoints/kd_teacher_cl.pt")
+    parser.add_argument("--teacher-cl", default="training/checkpoints/kd_teacher_dino.pt")
     parser.add_argument("--teacher-mim", default="training/checkpoints/kd_teacher_mae.pt")
     parser.add_argument("--teacher-model", default="kd_teacher")
     parser.add_argument("--data", default="digits")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     _, heldout = load_sets(args.data, args.image_size)
     images, _ = heldout.batch(np.arange(min(args.images, len(heldout))))
     result = {}
-    for name, path, kind in (("CL (contrastive)", args.teacher_cl, "dino"),
+    for name, path, kind in (("CL (DINO-style)", args.teacher_cl, "dino"),
                              ("MIM (MAE-style)", args.teacher_mim, "mae")):  # fmt: skip
         model = build_vit(args.teacher_model, img_size=args.image_size, num_classes=0)
         load_teacher_checkpoint(path, model, kind)

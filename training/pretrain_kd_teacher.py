@@ -4,21 +4,26 @@
 Read top to bottom: config -> unlabelled training images (digits or an image folder; labels are
 never used for training, only for the kNN monitor) -> the objective:
 
-* ``--method dino``: student and EMA teacher ViTs with a projection head; two augmented views;
-  the centred, sharpened teacher distribution is the student's target (cross-view); the teacher
-  follows the student by EMA with momentum rising from ``momentum`` to 1.
+* ``--method dino``: student and EMA teacher ViTs with a projection head (optionally with
+  BatchNorm, ``head_bn``); two global views for both, ``local_crops`` small crops
+  (``local_size`` px, position embedding resampled) for the student only; the centred,
+  sharpened teacher distribution (temperature ``teacher_temp``, optional warm-up from
+  ``teacher_temp_start``) is the student's target (cross-view); the teacher follows the student
+  by EMA with momentum rising from ``momentum`` to 1; the prototypes stay fixed for
+  ``freeze_last_layer_steps``; ``koleo_weight`` adds DINOv2's KoLeo spread term. The plain
+  recipe (2 views, no BatchNorm, teacher temperature 0.04) collapsed to the uniform output
+  (loss ln 256); the committed recipe (kd_teacher_dino.yaml) does not, and is the CL teacher.
 * ``--method moco``: contrastive InfoNCE between the student's prediction of one view and the
   EMA teacher's projection of the other (MoCo v3 style, temperature ``moco_temp``); the
-  student's backbone is the pre-trained model. Used for the CL teacher here because the DINO
-  objective collapsed to uniform outputs at this scale and budget (see the issue note).
+  student's backbone is the pre-trained model. The alternative CL teacher (kd_teacher_moco.yaml).
 * ``--method mae``: 75 % of the patches hidden, a small Transformer decoder predicts their
   pixels (mean squared error on the hidden patches).
 
 -> AdamW, warm-up + cosine learning rate, kNN accuracy of the class token on the held-out
-images every ``eval_every`` steps -> export in the official checkpoint layout
-(``--export training/checkpoints/kd_teacher_dino.pt``: DINO's plain backbone state dict, MAE's
-``{"model": ...}`` with the decoder), so the distillation script loads it through the same
-code as the published DINO / MAE ViT-B/16 files.
+images every ``eval_every`` steps (DINO: of the exported EMA teacher and of the student) ->
+export in the official checkpoint layout (``--export training/checkpoints/kd_teacher_dino.pt``:
+DINO's plain backbone state dict, MAE's ``{"model": ...}`` with the decoder), so the
+distillation script loads it through the same code as the published DINO / MAE ViT-B/16 files.
 
     python training/pretrain_kd_teacher.py --config training/configs/kd_teacher_moco.yaml
     python training/pretrain_kd_teacher.py --config training/configs/kd_teacher_dino.yaml
@@ -40,6 +45,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
@@ -47,7 +53,7 @@ from xai_core.config_utils import parse_dataclass_cli
 from xai_core.kd.build import build_vit, count_parameters, vit_kwargs
 from xai_core.kd.data import augment, load_sets, normalize
 from xai_core.kd.evaluate import knn_accuracy
-from xai_core.kd.losses import dino_loss, info_nce, mae_loss
+from xai_core.kd.losses import dino_loss, info_nce, koleo_loss, mae_loss
 from xai_core.kd.models import DinoModel, MaskedAutoencoder, MocoModel
 from xai_core.rl.dqn import seed_everything
 
@@ -79,7 +85,9 @@ class Config:
     local_crops: int = 0  # DINO multi-crop: extra small crops seen by the student only
     local_crop_scale: float = 0.1  # local crops cover this .. local_crop_max of the area
     local_crop_max: float = 0.4
+    local_size: int = 16  # side of the local crops in pixels (position embedding resampled)
     freeze_last_layer_steps: int = 0  # DINO keeps the prototypes fixed at first
+    koleo_weight: float = 0.0  # DINOv2's KoLeo spread term on the student's global features
     crop_scale: float = 0.4  # smallest crop area share of the global views
     jitter: float = 0.3
     moco_temp: float = 0.2  # MoCo InfoNCE temperature (out_dim, momentum, crops as DINO's)
@@ -159,15 +167,22 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.method == "dino":
             views = [normalize(augment(images, generator, crop_scale=cfg.crop_scale,
                                        jitter=cfg.jitter)) for _ in range(2)]  # fmt: skip
-            local = [normalize(augment(images, generator, crop_scale=cfg.local_crop_scale,
-                                       crop_max=cfg.local_crop_max, jitter=cfg.jitter))
-                     for _ in range(cfg.local_crops)]  # fmt: skip
-            # one student pass over all crops (global first), so BatchNorm sees every view
-            student_out = list(student(torch.cat(views + local)).chunk(2 + cfg.local_crops))
+            local = [normalize(F.interpolate(
+                augment(images, generator, crop_scale=cfg.local_crop_scale,
+                        crop_max=cfg.local_crop_max, jitter=cfg.jitter),
+                size=(cfg.local_size, cfg.local_size), mode="bilinear", antialias=True))
+                for _ in range(cfg.local_crops)]  # fmt: skip
+            # one student pass per crop size (global first); BatchNorm sees all views of a size
+            out, feats = student(torch.cat(views), with_features=True)
+            student_out = list(out.chunk(2))
+            if local:
+                student_out += list(student(torch.cat(local)).chunk(len(local)))
             with torch.no_grad():
                 teacher_out = list(teacher(torch.cat(views)).chunk(2))  # global views only
             loss = dino_loss(student_out, teacher_out, center, cfg.student_temp,
                              teacher_temperature(cfg, step))  # fmt: skip
+            if cfg.koleo_weight:
+                loss = loss + cfg.koleo_weight * sum(koleo_loss(f) for f in feats.chunk(2)) / 2
         elif cfg.method == "moco":
             views = [normalize(augment(images, generator, crop_scale=cfg.crop_scale,
                                        jitter=cfg.jitter)) for _ in range(2)]  # fmt: skip
@@ -204,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             knn = knn_accuracy(encoder, train, heldout)
             row = {"step": done, "wall_time_s": round(time.time() - start, 1),
                    "loss": round(loss.item(), 5), "knn_top1": round(knn, 4)}  # fmt: skip
+            if cfg.method == "dino":  # the exported model is the EMA teacher; watch both
+                row["student_knn_top1"] = round(knn_accuracy(student.backbone, train, heldout), 4)
             history.append(row)
             with open(run_dir / "metrics.jsonl", "a") as stream:
                 stream.write(json.dumps(row) + "\n")

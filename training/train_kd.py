@@ -2,9 +2,10 @@
 """One-stage multi-teacher knowledge distillation into a small ViT (issue #10, research eq. 4).
 
 Read top to bottom: config -> labelled training / held-out images -> the two self-supervised
-teachers (a contrastive "CL" -- DINO or, here, MoCo v3 style -- and an MAE-style "MIM" ViT,
-loaded from checkpoint files in the official DINO / MAE layouts) with Partial-1 adaptation (new
-head + last block train, the rest is frozen) -> the student ViT -> one training loop:
+teachers (a contrastive "CL" -- DINO-style; a MoCo v3-style one is the alternative -- and an
+MAE-style "MIM" ViT, loaded from checkpoint files in the official DINO / MAE layouts) with
+Partial-1 adaptation (new head + last block train, the rest is frozen) -> the student ViT -> one
+training loop:
 
     L = CE_S + CE_CL + CE_MIM + L_KD + L_Attn
     L_KD   = lambda1 KL(p_CL || p_S) + (1 - lambda1) KL(p_MIM || p_S)           (eq. 1)
@@ -69,7 +70,7 @@ class Config:
     mode: str = "ours"  # baseline, kd_cl, kd_mim, ours
     student: str = "kd_student"  # xai_core.kd.build registry name
     teacher_model: str = "kd_teacher"
-    teacher_cl: str = "training/checkpoints/kd_teacher_cl.pt"  # DINO layout (plain backbone)
+    teacher_cl: str = "training/checkpoints/kd_teacher_dino.pt"  # DINO layout (plain backbone)
     teacher_mim: str = "training/checkpoints/kd_teacher_mae.pt"  # MAE layout
     teacher_adaptation: str = "partial1"  # linear, partial1, full
     data: str = "digits"  # "digits" or an ImageFolder path

@@ -107,6 +107,18 @@ def dino_loss(
     return total / pairs
 
 
+def koleo_loss(features: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """KoLeo regulariser (DINOv2): ``-mean_i log(min_j ||x_i - x_j||)`` over L2-normalised
+    ``(B, D)`` features; it spreads the batch out and so works against DINO's collapse."""
+    x = F.normalize(features, dim=-1)
+    with torch.no_grad():
+        sim = x @ x.T
+        sim.fill_diagonal_(-2.0)
+        nearest = sim.argmax(1)
+    dist = (x - x[nearest]).norm(dim=-1)
+    return -torch.log(dist + eps).mean()
+
+
 def info_nce(query: torch.Tensor, key: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
     """Contrastive InfoNCE (MoCo v3): ``query[i]`` must pick ``key[i]`` among the batch's keys.
 

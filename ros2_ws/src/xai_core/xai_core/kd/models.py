@@ -8,8 +8,27 @@ with the ``decoder_`` / ``mask_token`` names of the official checkpoint, which t
 from __future__ import annotations
 
 import torch
+from timm.layers import resample_abs_pos_embed
 from timm.models.vision_transformer import Block, VisionTransformer
 from torch import nn
+
+
+def vit_features(vit: VisionTransformer, images: torch.Tensor) -> torch.Tensor:
+    """``vit.forward_features`` for any input side divisible by the patch size.
+
+    Inputs of the configured size go through timm unchanged; other sizes (DINO's small local
+    crops) get the position embedding resampled to their patch grid, as DINO does.
+    ``(B, C, H, W)`` -> ``(B, 1 + gh*gw, dim)`` tokens after the final norm.
+    """
+    if tuple(images.shape[-2:]) == tuple(vit.patch_embed.img_size):
+        return vit.forward_features(images)
+    p = int(vit.patch_embed.patch_size[0])
+    grid = (images.shape[-2] // p, images.shape[-1] // p)
+    x = vit.patch_embed.norm(vit.patch_embed.proj(images).flatten(2).transpose(1, 2))
+    pos = resample_abs_pos_embed(vit.pos_embed, list(grid), num_prefix_tokens=1)
+    x = torch.cat([vit.cls_token.expand(len(x), -1, -1), x], 1) + pos
+    x = vit.blocks(vit.norm_pre(vit.pos_drop(x)))
+    return vit.norm(x)
 
 
 class DinoHead(nn.Module):
@@ -53,9 +72,12 @@ class DinoModel(nn.Module):
         self.backbone = backbone
         self.head = DinoHead(backbone.embed_dim, out_dim, use_bn=use_bn)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(B, C, H, W)`` -> ``(B, out_dim)``."""
-        return self.head(self.backbone.forward_head(self.backbone.forward_features(images), True))
+    def forward(self, images: torch.Tensor, with_features: bool = False):
+        """``(B, C, H, W)`` (any side divisible by the patch size) -> ``(B, out_dim)``, and the
+        ``(B, dim)`` class-token features too when ``with_features``."""
+        feats = self.backbone.forward_head(vit_features(self.backbone, images), True)
+        out = self.head(feats)
+        return (out, feats) if with_features else out
 
 
 class MocoModel(nn.Module):
