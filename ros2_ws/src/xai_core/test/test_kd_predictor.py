@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from xai_core.checkpoint_io import CheckpointError
+from xai_core.images import to_rgb_uint8
 from xai_core.kd.build import build_vit, vit_kwargs
 from xai_core.kd.checkpoint import load_kd_checkpoint, save_kd_checkpoint
 from xai_core.kd.data import augment, digits_sets, folder_sets
-from xai_core.kd.predictor import KDClassifier, to_rgb_uint8
+from xai_core.kd.predictor import KDClassifier
 from xai_core.paths import checkpoint_dir
 
 torch.set_num_threads(1)

@@ -192,7 +192,7 @@ def test_predictor_caches_the_embedding_and_checks_inputs(small_sam) -> None:
     assert predictor.last_clipped == [0]
     with pytest.raises(BadImage, match="uint8"):
         as_rgb(np.zeros((4, 4), np.float32))
-    with pytest.raises(BadImage, match="HxW"):
+    with pytest.raises(BadImage, match=r"\(H, W\) or \(H, W, 3\)"):
         as_rgb(np.zeros((4, 4, 2), np.uint8))
 
 

@@ -102,3 +102,24 @@ def array_to_image_buffer(pixels: np.ndarray, encoding: str) -> ImageBuffer:
         step=int(width * channels * little.dtype.itemsize),
         data=little.tobytes(),
     )
+
+
+def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """``(H, W)`` or ``(H, W, 1|3)`` uint8 -> ``(H, W, 3)`` uint8.
+
+    Raises:
+        ValueError: not a numpy uint8 image with pixels and 1 or 3 channels.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"expected a numpy uint8 image, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image (0..255), got dtype {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image has no pixels ({image.shape[1]}x{image.shape[0]})")
+    return image

@@ -21,6 +21,7 @@ import torch
 from segment_anything.modeling import Sam
 from segment_anything.utils.transforms import ResizeLongestSide
 
+from xai_core.images import to_rgb_uint8
 from xai_core.paths import resolve_checkpoint
 
 from .boxes import change_rate, mask_to_box
@@ -60,16 +61,10 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     Raises:
         BadImage: another dtype or shape, or an empty image.
     """
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise BadImage(f"image must be uint8, got {image.dtype}")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise BadImage(f"image must be HxW or HxWx3, got shape {image.shape}")
-    return np.ascontiguousarray(image)
+    try:
+        return np.ascontiguousarray(to_rgb_uint8(np.asarray(image)))
+    except ValueError as error:
+        raise BadImage(str(error)) from None
 
 
 def encode(model: Sam, images: torch.Tensor) -> torch.Tensor:
