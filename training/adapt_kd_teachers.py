@@ -20,11 +20,9 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from xai_core.config_utils import parse_dataclass_cli
@@ -33,7 +31,7 @@ from xai_core.kd.build import build_vit, count_parameters
 from xai_core.kd.data import augment, load_sets, normalize
 from xai_core.kd.evaluate import top1_accuracy
 from xai_core.kd.pretrained import load_teacher_checkpoint
-from xai_core.rl.dqn import seed_everything
+from xai_core.rl.dqn import RunLog, seed_everything
 
 
 @dataclass
@@ -99,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     bad = sorted(set(modes) - set(MODES))
     if bad:
         raise SystemExit(f"unknown mode(s) {bad}; choose from {', '.join(MODES)}")
-    run_dir = Path(cfg.runs_dir) / (cfg.run_name or f"{cfg.exp_name}__{cfg.seed}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    (run_dir / "metrics.jsonl").write_text("")
-    writer = SummaryWriter(str(run_dir))
+    run = RunLog(
+        cfg, cfg.runs_dir, cfg.run_name or f"{cfg.exp_name}__{cfg.seed}"
+    )  # config.json, TensorBoard
+    run_dir, writer = run.dir, run.writer
+    (run_dir / "metrics.jsonl").write_text("")  # no resume: a rerun starts the curve afresh
     seed_everything(cfg.seed, cfg.threads)
     train, heldout = load_sets(cfg.data, cfg.image_size)
     teachers = {t.strip() for t in cfg.teachers.split(",") if t.strip()}

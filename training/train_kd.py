@@ -45,7 +45,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from xai_core.config_utils import parse_dataclass_cli
@@ -57,7 +56,7 @@ from xai_core.kd.data import MEAN, STD, augment, load_sets, normalize
 from xai_core.kd.evaluate import top1_accuracy
 from xai_core.kd.losses import AttentionTarget, attention_kd_loss, output_kd_loss
 from xai_core.kd.pretrained import load_teacher_checkpoint
-from xai_core.rl.dqn import seed_everything
+from xai_core.rl.dqn import RunLog, seed_everything
 
 MODES = ("baseline", "kd_cl", "kd_mim", "ours")
 
@@ -113,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = parse_dataclass_cli(Config, argv, description=__doc__.splitlines()[0])
     if cfg.mode not in MODES:
         raise SystemExit(f"--mode must be one of {', '.join(MODES)}, not {cfg.mode!r}")
-    run_dir = Path(cfg.runs_dir) / (cfg.run_name or f"{cfg.exp_name}_{cfg.mode}__{cfg.seed}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    (run_dir / "metrics.jsonl").write_text("")
-    writer = SummaryWriter(str(run_dir))
+    run = RunLog(
+        cfg, cfg.runs_dir, cfg.run_name or f"{cfg.exp_name}_{cfg.mode}__{cfg.seed}"
+    )  # config.json, TensorBoard
+    run_dir, writer = run.dir, run.writer
+    (run_dir / "metrics.jsonl").write_text("")  # no resume: a rerun starts the curve afresh
     seed_everything(cfg.seed, cfg.threads)
     generator = torch.Generator().manual_seed(cfg.seed)
 
