@@ -271,6 +271,10 @@ def bench_section(module: str, quick: bool) -> list[dict]:
     return importlib.import_module(module).run(quick=quick)["results"]
 
 
+SECTIONS = {"sim", "pointcloud2", "policies", "attention_cloud", "bridge", "policy_node", "bag",
+            "unity", "lidar", "sam", "kd"}  # fmt: skip
+
+
 def print_table(results: list[dict]) -> None:
     """Print results as a fixed-width table."""
     rows = [("benchmark", "value", "compared with", "ok")]
@@ -289,21 +293,35 @@ def main() -> int:
     parser.add_argument("--out", default="bench/results.json")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(SECTIONS),
+        help="run these sections and replace their rows in an existing --out file",
+    )
     args = parser.parse_args()
     n_steps = 300 if args.quick else 3000
-    results = (
-        bench_simulator(args.repeats, n_steps)
-        + bench_pointcloud2(args.repeats)
-        + bench_policies(args.repeats, args.quick)
-        + bench_attention_cloud(args.quick)
-        + bench_bridge(args.quick)
-        + bench_policy_node(args.quick)
-        + bench_bag(args.quick)
-        + bench_unity(args.quick)
-        + bench_section("lidar_bench", args.quick)
-        + bench_section("sam_bench", args.quick)
-        + bench_section("kd_bench", args.quick)
-    )
+    sections = {
+        "sim": lambda: bench_simulator(args.repeats, n_steps),
+        "pointcloud2": lambda: bench_pointcloud2(args.repeats),
+        "policies": lambda: bench_policies(args.repeats, args.quick),
+        "attention_cloud": lambda: bench_attention_cloud(args.quick),
+        "bridge": lambda: bench_bridge(args.quick),
+        "policy_node": lambda: bench_policy_node(args.quick),
+        "bag": lambda: bench_bag(args.quick),
+        "unity": lambda: bench_unity(args.quick),
+        **{name: (lambda m=module: bench_section(m, args.quick)) for name, module in
+           (("lidar", "lidar_bench"), ("sam", "sam_bench"), ("kd", "kd_bench"))},
+    }  # fmt: skip
+    assert set(sections) == SECTIONS
+    results = [row for name in sections if not args.only or name in args.only
+               for row in sections[name]()]  # fmt: skip
+    if args.only and Path(args.out).exists():  # keep the other sections' rows, in order
+        fresh = {row["name"] for row in results}
+        kept = [
+            r for r in json.loads(Path(args.out).read_text())["results"] if r["name"] not in fresh
+        ]
+        results = kept + results
     print_table(results)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -9,7 +9,8 @@ rectangle scaled about its centre by ``1 + s`` (too big) and ``1 - s`` (too smal
 * ``SAM + learned embedding`` (``--learned-embedding``);
 * ``+ P``: the prompt-tuning token (``--prompt-token``), one pass;
 * ``+ P + K``: the token with iterative inference (threshold 0.05), with the mean number of passes;
-* ``SAM + K``: iterative inference on the baseline (an extra row: how much iteration alone does).
+* ``SAM + K``: iterative inference on the baseline (an extra row: how much iteration alone does);
+* ``box as mask``: the (shifted) box rectangle itself, no model: the floor any SAM must beat.
 
     python training/eval_sam.py --out docs/figures/sam_results.json \\
         --figure docs/figures/sam_iterations.png
@@ -40,6 +41,7 @@ ROWS = (  # (row label, checkpoint argument, iterate)
     ("+ P", "prompt_token", False),
     ("+ P + K", "prompt_token", True),
     ("SAM + K", "decoder", True),
+    ("box as mask", "", False),
 )
 
 
@@ -59,8 +61,18 @@ def held_out(args: argparse.Namespace) -> tuple[list[InstanceImage], str]:
     return scenes, f"{args.data} {split} stack, {len(scenes)} slices"
 
 
+def box_masks(boxes: np.ndarray, height: int, width: int) -> list[np.ndarray]:
+    """The filled rectangles of ``(N, 4)`` XYXY boxes as ``(H, W)`` bool masks."""
+    masks = []
+    for x0, y0, x1, y1 in np.round(boxes).astype(int):
+        mask = np.zeros((height, width), bool)
+        mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = True
+        masks.append(mask)
+    return masks
+
+
 def evaluate(
-    predictor: SamBoxPredictor,
+    predictor: SamBoxPredictor | None,
     scenes: list[InstanceImage],
     shifts: list[float],
     iterate: bool,
@@ -68,13 +80,17 @@ def evaluate(
     max_iterations: int,
     label: str,
 ) -> dict:
-    """Per shift: mIoU (both signs, too big, too small) and mean passes over all instances."""
+    """Per shift: mIoU (both signs, too big, too small) and mean passes over all instances.
+
+    ``predictor`` None scores the box rectangles themselves as masks.
+    """
     ious: dict[tuple[float, int], list[float]] = {}
     passes: dict[float, list[int]] = {s: [] for s in shifts}
     for scene in tqdm(scenes, desc=label, mininterval=5):
         if len(scene.ids) == 0:
             continue
-        predictor.set_image(scene.image)
+        if predictor is not None:
+            predictor.set_image(scene.image)
         height, width = scene.image.shape[:2]
         targets = [scene.instances == i for i in scene.ids]
         for shift in shifts:
@@ -82,11 +98,15 @@ def evaluate(
                 boxes = resize_boxes(scene.boxes, sign * shift, sign * shift)
                 boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
                 boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-                results = predictor.predict_boxes(boxes, iterate, threshold, max_iterations)
+                if predictor is None:
+                    masks, its = box_masks(boxes, height, width), [0] * len(boxes)
+                else:
+                    results = predictor.predict_boxes(boxes, iterate, threshold, max_iterations)
+                    masks, its = [r.mask for r in results], [r.iterations for r in results]
                 ious.setdefault((shift, sign), []).extend(
-                    mask_iou(r.mask, t) for r, t in zip(results, targets, strict=True)
+                    mask_iou(m, t) for m, t in zip(masks, targets, strict=True)
                 )
-                passes[shift].extend(r.iterations for r in results)
+                passes[shift].extend(its)
     out = {}
     for shift in shifts:
         big, small = np.mean(ious[(shift, 1)]), np.mean(ious[(shift, -1)])
@@ -195,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     predictors = {k: SamBoxPredictor.from_checkpoint(p) for k, p in paths.items()}
     rows = {
         label: evaluate(
-            predictors[key],
+            predictors.get(key),
             scenes,
             args.shifts,
             iterate,
