@@ -301,11 +301,6 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(p.numel() for p in model.parameters())
     print(f"{cfg.model} / {cfg.variant}: {trainable} of {total} parameters train")
     trainer = AdamWTrainer(model, cfg.learning_rate, cfg.weight_decay, device)
-    trainer.optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=cfg.learning_rate,
-        weight_decay=cfg.weight_decay,
-    )
     frozen_encoder = cfg.variant != "full"
 
     def embed(samples: list[InstanceImage]) -> torch.Tensor:

@@ -10,7 +10,10 @@ import torch
 
 
 class AdamWTrainer:
-    """``model`` on ``device`` with an AdamW optimizer; resumable through ``state_dict``."""
+    """``model`` on ``device`` with an AdamW optimizer; resumable through ``state_dict``.
+
+    The optimizer holds the parameters with ``requires_grad`` (freeze before constructing).
+    """
 
     def __init__(
         self,
@@ -21,7 +24,9 @@ class AdamWTrainer:
     ) -> None:
         self.model = model.to(device)
         self.optimizer = torch.optim.AdamW(
-            model.parameters(), lr=learning_rate, weight_decay=weight_decay
+            [p for p in model.parameters() if p.requires_grad],
+            lr=learning_rate,
+            weight_decay=weight_decay,
         )
         self.device = device
 
