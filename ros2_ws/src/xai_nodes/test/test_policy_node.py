@@ -113,9 +113,14 @@ def test_policy_node_drops_bad_images_and_keeps_deciding(probe, launch) -> None:
         (np.zeros((84, 84), np.uint8), "mono8"),  # labels, not the colour image
         (np.zeros((84, 84), np.float32), "32FC1"),
     ]
-    for pixels, encoding in bad:
-        publish(pixels, encoding)
-        probe.spin_for(0.3)
+    for pixels, encoding in bad:  # best-effort QoS: resend until the node has seen one
+
+        def dropped(pixels: np.ndarray = pixels, encoding: str = encoding) -> bool:
+            publish(pixels, encoding)
+            probe.spin_for(0.2)
+            return f"got {encoding}" in policy.log_tail()
+
+        assert probe.spin_until(dropped, 20.0), policy.log_tail()
     good = np.zeros((84, 84, 3), np.uint8)
     good[42:] = (128, 64, 128)
 
