@@ -38,6 +38,23 @@ class Probe:
         """Spin callbacks for ``seconds``."""
         self.spin_until(lambda: False, seconds)
 
+    def call(self, client, request, timeout_s: float, resend_after_s: float = 10.0):
+        """Call a service and return its response (None on timeout).
+
+        ``service_is_ready`` only says the request reader matched; Fast DDS can still drop the
+        first response ("failed to send response (timeout)") while the client's response reader
+        is matching. Our services are idempotent, so an unanswered request is sent again after
+        ``resend_after_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            future = client.call_async(request)
+            wait = min(resend_after_s, deadline - time.monotonic())
+            if self.spin_until(future.done, wait):
+                return future.result()
+            client.remove_pending_request(future)
+        return None
+
     def close(self) -> None:
         self.executor.shutdown()
         self.node.destroy_node()

@@ -55,9 +55,9 @@ def test_classify_digits_over_dds_and_refuse_bad_images(probe, launch, digits) -
     assert probe.spin_until(client.service_is_ready, 90.0), node.log_tail()
 
     def call(image: Image, top_k: int = 0) -> Any:
-        future = client.call_async(ClassifyImage.Request(image=image, top_k=top_k))
-        assert probe.spin_until(future.done, 60.0), node.log_tail()
-        return future.result()
+        response = probe.call(client, ClassifyImage.Request(image=image, top_k=top_k), 60.0)
+        assert response is not None, node.log_tail()
+        return response
 
     local = KDClassifier.from_checkpoint("kd_student")
     images, labels = digits

@@ -116,9 +116,9 @@ def test_detect_service_explains_and_survives_bad_requests(probe, node, scan) ->
 
     def call(cloud: PointCloud2, explain: bool = True, method: str = "") -> Any:
         request = DetectObjects3D.Request(cloud=cloud, explain=explain, method=method)
-        future = client.call_async(request)
-        assert probe.spin_until(future.done, 120.0), node.log_tail()
-        return future.result()
+        response = probe.call(client, request, 120.0)
+        assert response is not None, node.log_tail()
+        return response
 
     # A reflectance field works as well; a few NaN points are dropped, not fatal.
     points = scan.copy()

@@ -66,9 +66,9 @@ def test_segment_with_boxes_caches_the_embedding_and_survives_bad_requests(
 
     def call(image: Image, boxes: list[float], iterate: bool = True, **kw: Any) -> Any:
         request = SegmentWithBoxes.Request(image=image, boxes=boxes, iterate=iterate, **kw)
-        future = client.call_async(request)
-        assert probe.spin_until(future.done, 60.0), node.log_tail()
-        return future.result()
+        response = probe.call(client, request, 60.0)
+        assert response is not None, node.log_tail()
+        return response
 
     boxes = [float(v) for box in CELLS for v in box]
     good = call(_image(cells_rgb, "rgb8", 21), boxes)

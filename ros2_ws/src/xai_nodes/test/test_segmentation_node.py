@@ -113,9 +113,9 @@ def test_segment_service_answers_and_survives_bad_requests(probe, launch, render
     assert probe.spin_until(client.service_is_ready, 60.0), node.log_tail()
 
     def call(image: Image) -> SegmentImage.Response:
-        future = client.call_async(SegmentImage.Request(image=image))
-        assert probe.spin_until(future.done, 20.0), node.log_tail()
-        return future.result()
+        response = probe.call(client, SegmentImage.Request(image=image), 20.0)
+        assert response is not None, node.log_tail()
+        return response
 
     rgb, truth = render
     good = call(_image(rgb, "rgb8", 21))
@@ -148,9 +148,9 @@ def test_ground_truth_mode_republishes_the_simulator_labels(probe, launch, rende
 
     client = probe.node.create_client(SegmentImage, "/segmentation_node/segment")
     assert probe.spin_until(client.service_is_ready, 30.0)
-    future = client.call_async(SegmentImage.Request(image=labels_in))
-    assert probe.spin_until(future.done, 10.0)
-    assert not future.result().success and "use_ground_truth" in future.result().message
+    response = probe.call(client, SegmentImage.Request(image=labels_in), 30.0)
+    assert response is not None
+    assert not response.success and "use_ground_truth" in response.message
 
 
 def test_missing_checkpoint_exits_with_one_readable_line(launch) -> None:
