@@ -27,12 +27,7 @@ REPO = Path(__file__).resolve().parents[4]
 COMMITTED = REPO / "training" / "checkpoints" / "segmentation.pt"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
